@@ -1,0 +1,39 @@
+"""The launch checklist as data: the packaged TOML file and its pydantic model."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+
+from onyx_wizard.checklist._model import (
+    FEATURES,
+    AppliesWhen,
+    Checklist,
+    Evidence,
+    EvidenceKind,
+    Item,
+    Method,
+    Section,
+)
+
+__all__ = [
+    "FEATURES",
+    "AppliesWhen",
+    "Checklist",
+    "Evidence",
+    "EvidenceKind",
+    "Item",
+    "Method",
+    "Section",
+    "load_checklist",
+]
+
+_DATA_FILE = "launch-checklist.toml"
+
+
+@cache
+def load_checklist() -> Checklist:
+    """The packaged checklist, parsed and validated once per process."""
+    text = resources.files(__package__).joinpath(_DATA_FILE).read_text(encoding="utf-8")
+    return Checklist.model_validate(tomllib.loads(text))

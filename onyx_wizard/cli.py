@@ -1,0 +1,347 @@
+"""The `onyx-wizard` command: subcommands, exit codes, and the door to the TUI.
+
+Exit codes: 0 success, 1 a check or gate failed, 2 usage or configuration error,
+3 environment error (no keyring, missing secret). Imports are deferred into each command so
+that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from onyx_wizard.gate import Verdict
+    from onyx_wizard.session import OpenSession
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
+
+
+class CommandError(Exception):
+    """An error to print on one line, with its exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _print_json(data: Any) -> None:
+    import json
+
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    from onyx_wizard.checklist import load_checklist
+
+    checklist = load_checklist()
+    if args.format == "json":
+        _print_json(
+            [
+                {
+                    "id": item.id,
+                    "section": checklist.section_of(item.id).title,
+                    "title": item.title,
+                    "method": item.method.value,
+                    "probes": list(item.probes),
+                    "required": item.required,
+                    "applies_when": list(item.applies_when.features),
+                    "valid_days": item.valid_days,
+                    "evidence": item.evidence.description,
+                }
+                for item in checklist.items
+            ]
+        )
+        return EXIT_OK
+    print(f"{checklist.title} (version {checklist.version}, {len(checklist.items)} items)")
+    for section in checklist.sections:
+        print(f"\n{section.title}")
+        for item in section.items:
+            flags = item.method.value
+            if item.applies_when.features:
+                flags += f"; {item.applies_when.describe()}"
+            print(f"  • {item.title}  [{flags}]")
+            print(f"    {item.id}")
+    return EXIT_OK
+
+
+def _open(name: str) -> OpenSession:
+    from onyx_wizard.session import open_session
+
+    return open_session(name)
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from onyx_wizard.profile import load_profile
+    from onyx_wizard.session import new_session
+
+    profile = load_profile(args.profile) if args.profile else None
+    opened = new_session(args.name, profile=profile)
+    print(f"Created session {opened.name} at {opened.path}")
+    if args.no_open:
+        return EXIT_OK
+    return _run_tui(session=opened.name, screen="profile")
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from onyx_wizard.session import list_sessions
+
+    name = args.name
+    if name is None:
+        listings = [listing for listing in list_sessions() if listing.session is not None]
+        if not listings:
+            raise CommandError("no sessions yet: start one with `onyx-wizard new NAME`")
+        assert listings[0].session is not None
+        name = listings[0].session.name
+    _open(name)  # fail here, on the command line, if the file is broken
+    return _run_tui(session=name, screen="resume")
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from onyx_wizard.gate import evaluate
+    from onyx_wizard.session import list_sessions
+
+    listings = list_sessions()
+    if not listings:
+        print("No sessions yet. Start one with: onyx-wizard new NAME")
+        return EXIT_OK
+    rows = []
+    for listing in listings:
+        session = listing.session
+        saved = listing.modified.astimezone().strftime("%Y-%m-%d %H:%M")
+        if session is None:
+            rows.append((listing.path.stem, "(unreadable)", "", "", saved))
+            continue
+        from onyx_wizard.checklist import load_checklist
+
+        verdict = evaluate(session, load_checklist())
+        done = sum(s.done for s in verdict.sections)
+        total = sum(s.total for s in verdict.sections)
+        rows.append(
+            (
+                session.name,
+                session.profile.app_name or "(no app name)",
+                session.profile.environment.value,
+                f"{done}/{total}" + (" ready" if verdict.ready else ""),
+                saved,
+            )
+        )
+    header = ("NAME", "APP", "ENVIRONMENT", "PROGRESS", "LAST SAVED")
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
+    for listing in listings:
+        if listing.session is None:
+            print(f"\nwarning: {listing.error}", file=sys.stderr)
+    return EXIT_OK
+
+
+def status_json(opened: OpenSession, verdict: Verdict) -> dict[str, Any]:
+    """The `status --json` document."""
+    return {
+        "schema": "onyx-wizard/status/v1",
+        "session": opened.name,
+        "app_name": opened.session.profile.app_name,
+        "environment": opened.session.profile.environment.value,
+        "checklist_version": opened.checklist.version,
+        "ready": verdict.ready,
+        "verdict": verdict.summary,
+        "sections": [
+            {"id": s.section_id, "title": s.title, "done": s.done, "total": s.total,
+             "blocking": s.blocking}
+            for s in verdict.sections
+        ],
+        "blockers": [
+            {"id": b.item_id, "title": b.title, "status": b.status.value, "reason": b.reason}
+            for b in verdict.blockers
+        ],
+        "items": [
+            {"id": item_id, "status": state.status.value, "applicable": state.applicable,
+             "done": state.done, "reason": state.reason}
+            for item_id, state in verdict.states.items()
+        ],
+    }
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from onyx_wizard.gate import evaluate
+
+    opened = _open(args.name)
+    verdict = evaluate(opened.session, opened.checklist)
+    if args.json:
+        _print_json(status_json(opened, verdict))
+        return EXIT_OK
+    profile = opened.session.profile
+    print(f"Session {opened.name}: {profile.app_name or '(no app name)'} ({profile.environment})")
+    print(f"Launch gate: {'✓ READY' if verdict.ready else '✗ NOT READY'} — {verdict.summary}\n")
+    width = max(len(s.title) for s in verdict.sections)
+    for s in verdict.sections:
+        bar_len = 20
+        filled = round(bar_len * s.done / s.total) if s.total else bar_len
+        bar = "█" * filled + "░" * (bar_len - filled)
+        note = f"  {s.blocking} blocking" if s.blocking else ""
+        print(f"  {s.title.ljust(width)}  {bar}  {s.done:>2}/{s.total}{note}")
+    if verdict.blockers:
+        print("\nBlocking items:")
+        for b in verdict.blockers:
+            print(f"  ✗ {b.item_id}  [{b.status}]  {b.reason}")
+    return EXIT_OK
+
+
+def _store(name: str) -> Any:
+    from onyx_wizard.secrets import SecretStore
+
+    opened = _open(name)
+    return SecretStore(opened.name, opened.session.profile.environment.value)
+
+
+def cmd_secrets(args: argparse.Namespace) -> int:
+    from onyx_wizard.secrets import parse_key
+
+    store = _store(args.name)
+    if args.action == "list":
+        print(f"Secrets of session {store.session} ({store.environment}); values are never shown.")
+        for state in store.states():
+            mark = f"✓ set ({state.source})" if state.source else "✗ not set"
+            print(f"  {state.key.value.ljust(22)} {mark.ljust(38)} {state.key.label}")
+        return EXIT_OK
+    if not args.key:
+        raise CommandError(f"secrets {args.action} needs a KEY")
+    try:
+        key = parse_key(args.key)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    if args.action == "delete":
+        removed = store.delete(key)
+        print(f"{'Deleted' if removed else 'Nothing to delete for'} {key.value} of {store.session}")
+        return EXIT_OK
+    value = _read_secret(key.label)
+    store.set(key, value)
+    print(f"Stored {key.value} for {store.session} in the OS keyring ({len(value)} characters).")
+    return EXIT_OK
+
+
+def _read_secret(label: str) -> str:
+    """Read a secret from a masked prompt on a terminal, else one line of stdin."""
+    if sys.stdin.isatty():
+        import getpass
+
+        value = getpass.getpass(f"{label}: ")
+    else:
+        value = sys.stdin.readline()
+    value = value.strip("\r\n")
+    if not value:
+        raise CommandError("no secret given (nothing was read)")
+    return value
+
+
+def _run_tui(session: str | None = None, screen: str = "sessions") -> int:
+    from onyx_wizard.tui.app import WizardApp
+
+    app = WizardApp(session=session, start=screen)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return _run_tui()
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="onyx-wizard",
+        description="Walk through Onyx's Production Launch Checklist: probes for what a machine "
+        "can check, attestations for the rest. With no command, opens the wizard.",
+    )
+    from onyx_wizard import __version__
+
+    parser.add_argument("--version", action="version", version=f"onyx-wizard {__version__}")
+    parser.set_defaults(func=cmd_tui)
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    p = sub.add_parser("checklist", help="print the launch checklist")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.set_defaults(func=cmd_checklist)
+
+    p = sub.add_parser("new", help="start a session and open the wizard on its profile")
+    p.add_argument("name", help="session name (letters, digits, . _ -)")
+    p.add_argument("--profile", type=_path, help="fill the profile from a profile.toml")
+    p.add_argument("--no-open", action="store_true", help="create the session only")
+    p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("resume", help="reopen a session where you left off")
+    p.add_argument("name", nargs="?", help="session name (default: the most recently saved)")
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("sessions", help="list sessions")
+    p.set_defaults(func=cmd_sessions)
+
+    p = sub.add_parser("status", help="progress, launch-gate verdict and blockers of a session")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("secrets", help="manage a session's credentials in the OS keyring")
+    p.add_argument("action", choices=("list", "set", "delete"))
+    p.add_argument("name", help="session name")
+    p.add_argument("key", nargs="?", help="secret name, e.g. webhook_secret")
+    p.set_defaults(func=cmd_secrets)
+    return parser
+
+
+def _path(text: str) -> Any:
+    from pathlib import Path
+
+    return Path(text).expanduser()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CommandError as exc:
+        print(f"onyx-wizard: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("onyx-wizard: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`); silence the flush at exit too.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        code = _known_error_code(exc)
+        if code is None:
+            raise
+        print(f"onyx-wizard: {exc}", file=sys.stderr)
+        return code
+
+
+def _known_error_code(exc: Exception) -> int | None:
+    """The exit code for the core's user-facing errors; None for a real bug."""
+    from onyx_wizard.profile import ProfileError
+    from onyx_wizard.secrets import KeyringUnavailable
+    from onyx_wizard.session import SessionError
+
+    if isinstance(exc, KeyringUnavailable):
+        return EXIT_ENV
+    if isinstance(exc, (SessionError, ProfileError)):
+        return EXIT_USAGE
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

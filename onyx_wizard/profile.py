@@ -1,0 +1,280 @@
+"""The integration's facts (URLs, origins, scopes, …), validated at every boundary.
+
+Every field may be empty while the operator fills the profile in; a value that is present
+must be well-formed. `Profile.missing()` names what is still to be filled in.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from onyx_wizard.checklist import FEATURES
+
+
+class Environment(StrEnum):
+    PRODUCTION = "production"
+    PREVIEW = "preview"
+
+
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+
+
+def _dedupe(values: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for value in values:
+        seen.setdefault(value, None)
+    return list(seen)
+
+
+def _check_host(host: str) -> None:
+    if host.startswith("[") and host.endswith("]"):
+        return  # IPv6 literal; the URL parser already checked it
+    if not host or len(host) > 253:
+        raise ValueError("the host name is empty or too long")
+    labels = host.rstrip(".").split(".")
+    if not all(_HOST_LABEL.match(label) for label in labels):
+        raise ValueError(f"{host!r} is not a valid host name")
+
+
+def _check_port(value: str, port_text: str) -> None:
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"{value!r} has an invalid port")
+
+
+def parse_url(value: str, *, https_only: bool) -> str:
+    """Check that `value` is an absolute http(s) URL (https only if asked) and return it."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises on a bad port
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a valid URL ({exc})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an absolute http(s) URL")
+    if https_only and parts.scheme != "https":
+        raise ValueError(f"{value!r} must use https")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{value!r} must not carry a user name or password")
+    _check_host(parts.hostname)
+    return value
+
+
+def parse_origin(value: str) -> str:
+    """Check that `value` is an origin (scheme://host[:port]) and return its normal form."""
+    value = value.strip()
+    parsed = parse_url(value, https_only=False)
+    parts = urlsplit(parsed)
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ValueError(f"{value!r} is not an origin: an origin has no path, query or fragment")
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    return f"{parts.scheme}://{netloc}"
+
+
+def parse_domain(value: str) -> str:
+    """Check a production domain: a host name with an optional port, nothing else."""
+    value = value.strip().lower()
+    if "://" in value or "/" in value:
+        raise ValueError(f"{value!r} is a URL; give the domain alone, e.g. acme.example")
+    host, _, port = value.partition(":")
+    if port:
+        _check_port(value, port)
+    _check_host(host)
+    return value
+
+
+class PartnerConnectivity(BaseModel):
+    """Partner Connectivity facts, used only when the integration uses it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    catalogue_version: str = ""
+    approved_catalogue_version: str = ""
+
+
+# Fields that hold a URL: https in production; the Onyx authorize URL always.
+URL_FIELDS = (
+    "login_url",
+    "protected_url",
+    "webhook_url",
+    "privacy_notice_url",
+    "onyx_authorize_url",
+)
+
+
+class Profile(BaseModel):
+    """The facts of one integration, as DESIGN.md names them."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    app_name: str = ""
+    app_description: str = ""
+    environment: Environment = Environment.PRODUCTION
+    production_domain: str = ""
+    allowed_origins: list[str] = Field(default_factory=list)
+    redirect_uris: list[str] = Field(default_factory=list)
+    login_url: str = ""
+    protected_url: str = ""
+    webhook_url: str = ""
+    webhook_events: list[str] = Field(default_factory=list)
+    privacy_notice_url: str = ""
+    features: list[str] = Field(default_factory=list)
+    requested_scopes: list[str] = Field(default_factory=list)
+    onyx_authorize_url: str = ""
+    client_id: str = ""
+    preview_client_id: str = ""
+    domain_verification_token: str = ""
+    ca_bundle: str = ""
+    dns_nameserver: str = ""
+    log_paths: list[str] = Field(default_factory=list)
+    evidence_dir: str = ""
+    partner_connectivity: PartnerConnectivity = Field(default_factory=PartnerConnectivity)
+
+    @field_validator("app_name", "app_description", "client_id", "preview_client_id")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("production_domain")
+    @classmethod
+    def _domain(cls, value: str) -> str:
+        return parse_domain(value) if value.strip() else ""
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return _dedupe([parse_origin(v) for v in value if v.strip()])
+
+    @field_validator("redirect_uris")
+    @classmethod
+    def _redirects(cls, value: list[str]) -> list[str]:
+        # Only shape here: the redirect-URI probe judges https, wildcards and hosts, so that a
+        # bad registration is reported as a failed item rather than hidden by the form.
+        out = []
+        for v in value:
+            v = v.strip()
+            if not v:
+                continue
+            parts = urlsplit(v)
+            if not parts.scheme or not parts.netloc:
+                raise ValueError(f"{v!r} is not an absolute URI")
+            out.append(v)
+        return _dedupe(out)
+
+    @field_validator("webhook_events", "requested_scopes", "log_paths")
+    @classmethod
+    def _lists(cls, value: list[str]) -> list[str]:
+        return _dedupe([v.strip() for v in value if v.strip()])
+
+    @field_validator("requested_scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not _SCOPE.match(v)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a valid scope token")
+        return value
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, value: list[str]) -> list[str]:
+        value = _dedupe([v.strip() for v in value if v.strip()])
+        unknown = [v for v in value if v not in FEATURES]
+        if unknown:
+            raise ValueError(f"unknown feature {unknown[0]!r}; choose from {', '.join(FEATURES)}")
+        return value
+
+    @field_validator("dns_nameserver")
+    @classmethod
+    def _nameserver(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return ""
+        host, sep, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
+        if sep:
+            _check_port(value, port)
+        import ipaddress
+
+        try:
+            ipaddress.ip_address((host or value).strip("[]"))
+        except ValueError:
+            raise ValueError(f"{value!r} is not an IP address with an optional :port") from None
+        return value
+
+    @field_validator(*URL_FIELDS)
+    @classmethod
+    def _url(cls, value: str, info: ValidationInfo) -> str:
+        if not value.strip():
+            return ""
+        production = info.data.get("environment") is Environment.PRODUCTION
+        return parse_url(value, https_only=production or info.field_name == "onyx_authorize_url")
+
+    def missing(self) -> list[str]:
+        """Names of the fields the probes need that are still empty."""
+        needed = [
+            "app_name",
+            "production_domain",
+            "allowed_origins",
+            "redirect_uris",
+            "features",
+            "requested_scopes",
+            "client_id",
+        ]
+        if "sign-in" in self.features:
+            needed += ["login_url", "protected_url", "onyx_authorize_url"]
+        if "events" in self.features:
+            needed += ["webhook_url", "webhook_events"]
+        needed.append("privacy_notice_url")
+        return [name for name in needed if not getattr(self, name)]
+
+    def to_toml_dict(self) -> dict[str, Any]:
+        """The profile as plain TOML-ready data."""
+        return self.model_dump(mode="json")
+
+
+class ProfileError(Exception):
+    """A profile that does not validate; `problems` are one line each, naming the field."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.source = source
+        self.problems = problems
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+def describe_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
+    """One line per problem, each naming the field (dotted path) and what is wrong."""
+    lines = []
+    for problem in error.errors():
+        loc = [str(p) for p in problem["loc"]]
+        msg = problem["msg"].removeprefix("Value error, ")
+        path = ".".join(part if not part.isdigit() else f"[{part}]" for part in loc)
+        path = path.replace(".[", "[")
+        where = f"{prefix}.{path}" if prefix and path else (prefix or path or "profile")
+        lines.append(f"{where}: {msg}")
+    return lines
+
+
+def load_profile(path: Path) -> Profile:
+    """Read a `profile.toml` (the `[profile]` table); ProfileError names what is wrong."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProfileError(str(path), [exc.strerror or str(exc)]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(str(path), [f"not valid TOML: {exc}"]) from None
+    table = data.get("profile")
+    if not isinstance(table, dict):
+        raise ProfileError(str(path), ["no [profile] table"])
+    try:
+        return Profile.model_validate(table)
+    except ValidationError as exc:
+        raise ProfileError(str(path), describe_validation_error(exc, "profile")) from None

@@ -1,0 +1,502 @@
+"""Progress state: what was decided about each item, probe results, and who changed what.
+
+A session is a TOML file written atomically on every change (mode 0600 in a 0700 folder). It
+never holds a secret. A file that does not parse or validate is never overwritten: loading it
+raises `SessionFileError`, which names the file, line and field.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from onyx_wizard import paths
+from onyx_wizard.checklist import Checklist, EvidenceKind, Item, load_checklist
+from onyx_wizard.profile import Profile
+
+SCHEMA_VERSION = 1
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def now() -> datetime:
+    """The current time in UTC, to the second (what the session records)."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+def default_operator() -> str:
+    """The operator's name when nobody typed one: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+class RecordedStatus(StrEnum):
+    """What was last recorded for an item (the launch gate derives `stale` from it)."""
+
+    PENDING = "pending"
+    PASSED = "passed"
+    FAILED = "failed"
+    ATTESTED = "attested"
+    WAIVED = "waived"
+    NOT_APPLICABLE = "not-applicable"
+
+
+class Waiver(BaseModel):
+    """Why an item is waived, who approved it, and until when."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1)
+    approver: str = Field(min_length=1)
+    expires: date
+
+
+class ItemRecord(BaseModel):
+    """The decision recorded for one item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: RecordedStatus = RecordedStatus.PENDING
+    by: str = ""
+    at: datetime | None = None
+    note: str = ""
+    evidence: list[str] = Field(default_factory=list)
+    reason: str = ""
+    waiver: Waiver | None = None
+
+
+Outcome = Literal["pass", "warn", "fail", "error", "skipped"]
+
+
+class ProbeRecord(BaseModel):
+    """The last result of one probe, with its redacted evidence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Outcome
+    reason_code: str
+    message: str
+    at: datetime
+    duration_ms: int = 0
+    evidence: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class HistoryEntry(BaseModel):
+    """One change: who, when, what."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime
+    by: str
+    action: str
+    item: str = ""
+    detail: str = ""
+
+
+class Session(BaseModel):
+    """Everything the wizard knows about one integration's launch readiness."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    schema_version: int
+    name: str
+    created_at: datetime
+    updated_at: datetime
+    checklist_version: str
+    operator: str = ""
+    cursor: str = ""
+    profile: Profile = Field(default_factory=Profile)
+    items: dict[str, ItemRecord] = Field(default_factory=dict)
+    probes: dict[str, ProbeRecord] = Field(default_factory=dict)
+    history: list[HistoryEntry] = Field(default_factory=list)
+
+    @field_validator("schema_version")
+    @classmethod
+    def _known_schema(cls, value: int) -> int:
+        if value > SCHEMA_VERSION:
+            raise ValueError(
+                f"schema {value} was written by a newer onyx-wizard (this one reads "
+                f"{SCHEMA_VERSION}); upgrade onyx-wizard"
+            )
+        if value < 1:
+            raise ValueError(f"schema {value} is not a valid schema version")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _valid_name(cls, value: str) -> str:
+        check_name(value)
+        return value
+
+    def record(self, item_id: str) -> ItemRecord:
+        """The record of an item (a pending one if nothing was recorded yet)."""
+        return self.items.get(item_id) or ItemRecord()
+
+
+def check_name(name: str) -> None:
+    """Session names become file names: letters, digits, `.`, `_`, `-`, at most 64."""
+    if not _NAME.match(name):
+        raise ValueError(
+            f"{name!r} is not a valid session name: use letters, digits, '.', '_' or '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+
+
+def _checked_name(name: str) -> None:
+    try:
+        check_name(name)
+    except ValueError as exc:
+        raise SessionError(str(exc)) from None
+
+
+class SessionError(Exception):
+    """A session operation that cannot be done, with a message for the user."""
+
+
+class SessionFileError(SessionError):
+    """A session file that does not parse or validate; it is left untouched."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None, field: str = "") -> None:
+        self.path = path
+        self.line = line
+        self.field = field
+        self.detail = message
+        where = f"{path}"
+        if line is not None:
+            where += f": line {line}"
+        if field:
+            where += f": field {field}"
+        super().__init__(f"{where}: {message}")
+
+
+class EvidenceError(SessionError):
+    """An attestation, waiver or not-applicable mark that lacks what it needs."""
+
+
+def evidence_kind(reference: str) -> EvidenceKind:
+    """Classify an evidence reference: a URL is a link, a path is a file, else a reference."""
+    ref = reference.strip()
+    if re.match(r"^https?://", ref):
+        return EvidenceKind.LINK
+    if ref.startswith(("/", "./", "../", "~/")) or re.match(r"^[A-Za-z]:\\", ref):
+        return EvidenceKind.FILE
+    return EvidenceKind.REFERENCE
+
+
+# --- loading and saving -------------------------------------------------------------------
+
+
+_KEY = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[A-Za-z0-9_-]+')
+
+
+def _split_key(text: str) -> list[str]:
+    return [k[1:-1] if k[0] in "\"'" else k for k in _KEY.findall(text)]
+
+
+def _locate(text: str, loc: Sequence[int | str]) -> int | None:
+    """The 1-based line in a TOML text that best matches a pydantic error location."""
+    want = [str(part) for part in loc]
+    header: list[str] = []
+    array_counts: dict[tuple[str, ...], int] = {}
+    best: tuple[int, int] | None = None  # (matched length, line)
+
+    def consider(path: list[str], line_no: int) -> None:
+        nonlocal best
+        n = 0
+        for got, expected in zip(path, want, strict=False):
+            if got != expected:
+                break
+            n += 1
+        if n and n == len(path) and (best is None or n > best[0]):
+            best = (n, line_no)
+
+    for line_no, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[["):
+            key = tuple(_split_key(line[2 : line.find("]]")]))
+            index = array_counts.get(key, 0)
+            array_counts[key] = index + 1
+            header = [*key, str(index)]
+            consider(header, line_no)
+        elif line.startswith("["):
+            header = _split_key(line[1 : line.rfind("]")])
+            consider(header, line_no)
+        elif "=" in line:
+            key_part = line.split("=", 1)[0]
+            consider([*header, *_split_key(key_part)], line_no)
+    return best[1] if best else None
+
+
+def _toml_error_line(message: str) -> tuple[int | None, str]:
+    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    if not match:
+        return None, message
+    return int(match.group(1)), message[: match.start()].strip() + f" (column {match.group(2)})"
+
+
+def load_session(path: Path) -> Session:
+    """Read and validate a session file; SessionFileError says exactly what is wrong."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SessionFileError(path, "no such session file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SessionFileError(path, f"cannot read it ({exc})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, message = _toml_error_line(str(exc))
+        raise SessionFileError(path, f"not valid TOML: {message}", line=line) from None
+    if "schema_version" not in data:
+        raise SessionFileError(path, "missing schema_version: not an onyx-wizard session file")
+    try:
+        return Session.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = first["loc"]
+        field = ".".join(str(p) for p in loc)
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        message = first["msg"].removeprefix("Value error, ") + more
+        raise SessionFileError(path, message, line=_locate(text, loc), field=field) from None
+
+
+def _plain(value: Any) -> Any:
+    """Drop None values (TOML has no null) all the way down."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def dumps_session(session: Session) -> str:
+    """The session as TOML text, `schema_version` first."""
+    data = _plain(session.model_dump(mode="python"))
+    data["profile"] = _plain(session.profile.to_toml_dict())
+    ordered = {"schema_version": data.pop("schema_version"), **data}
+    return tomli_w.dumps(ordered)
+
+
+def save_session(session: Session, path: Path) -> None:
+    """Write the session atomically: temp file, flush, fsync, rename, fsync the folder."""
+    folder = path.parent
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(OSError):
+        os.chmod(folder, 0o700)
+    text = dumps_session(session)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    dir_fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+# --- the open session: every change goes through here and is saved at once ----------------
+
+
+@dataclass
+class OpenSession:
+    """A loaded session bound to its file; each change is recorded in history and saved."""
+
+    path: Path
+    session: Session
+    checklist: Checklist
+
+    @property
+    def name(self) -> str:
+        return self.session.name
+
+    def _change(self, by: str, action: str, item: str = "", detail: str = "") -> None:
+        stamp = now()
+        self.session.history.append(
+            HistoryEntry(at=stamp, by=by or default_operator(), action=action, item=item, detail=detail)
+        )
+        self.session.updated_at = stamp
+        self.save()
+
+    def save(self) -> None:
+        save_session(self.session, self.path)
+
+    def _item(self, item_id: str) -> Item:
+        try:
+            return self.checklist.item(item_id)
+        except KeyError:
+            raise SessionError(f"no checklist item {item_id!r}") from None
+
+    def update_profile(self, profile: Profile, by: str = "") -> list[str]:
+        """Replace the profile; returns the names of the fields that changed."""
+        before = self.session.profile.model_dump()
+        after = profile.model_dump()
+        changed = [name for name in after if before.get(name) != after[name]]
+        if not changed:
+            return []
+        self.session.profile = profile
+        self._change(by, "profile-updated", detail="changed " + ", ".join(changed))
+        return changed
+
+    def set_operator(self, name: str) -> None:
+        name = name.strip()
+        if name and name != self.session.operator:
+            self.session.operator = name
+            self.save()
+
+    def set_cursor(self, item_id: str) -> None:
+        """Remember where the operator is, so `resume` returns there."""
+        self._item(item_id)
+        if self.session.cursor != item_id:
+            self.session.cursor = item_id
+            self.session.updated_at = now()
+            self.save()
+
+    def attest(self, item_id: str, by: str, note: str = "", evidence: Iterable[str] = ()) -> None:
+        """Record that a person confirms the item, with the evidence it asks for."""
+        item = self._item(item_id)
+        if not item.method.needs_attestation:
+            raise EvidenceError(f"{item.title!r} is proven by its probe; it cannot be attested")
+        by = by.strip()
+        if not by:
+            raise EvidenceError("an attestation needs the name of the person attesting")
+        refs = [ref.strip() for ref in evidence if ref.strip()]
+        if item.evidence.required and not refs:
+            raise EvidenceError(f"evidence is required: {item.evidence.description}")
+        wrong = [ref for ref in refs if evidence_kind(ref) not in item.evidence.kinds]
+        if wrong:
+            kinds = ", ".join(kind.value for kind in item.evidence.kinds)
+            raise EvidenceError(f"{wrong[0]!r} is a {evidence_kind(wrong[0])}; this item takes: {kinds}")
+        self.session.items[item_id] = ItemRecord(
+            status=RecordedStatus.ATTESTED, by=by, at=now(), note=note.strip(), evidence=refs
+        )
+        self._change(by, "attested", item_id, f"{len(refs)} evidence reference(s)")
+
+    def waive(self, item_id: str, by: str, reason: str, approver: str, expires: date) -> None:
+        """Waive an item until `expires`, with the reason and who approved it."""
+        self._item(item_id)
+        if not by.strip():
+            raise EvidenceError("a waiver needs the name of the person recording it")
+        if not reason.strip():
+            raise EvidenceError("a waiver needs a reason")
+        if not approver.strip():
+            raise EvidenceError("a waiver needs the name of its approver")
+        if expires <= now().date():
+            raise EvidenceError(f"the waiver's expiry {expires.isoformat()} is not in the future")
+        waiver = Waiver(reason=reason.strip(), approver=approver.strip(), expires=expires)
+        previous = self.session.record(item_id)
+        self.session.items[item_id] = ItemRecord(
+            status=RecordedStatus.WAIVED,
+            by=by.strip(),
+            at=now(),
+            note=previous.note,
+            evidence=previous.evidence,
+            waiver=waiver,
+        )
+        self._change(by, "waived", item_id, f"approved by {waiver.approver} until {expires}")
+
+    def mark_not_applicable(self, item_id: str, by: str, reason: str) -> None:
+        """Mark an item as not applying to this integration, with the reason."""
+        self._item(item_id)
+        if not by.strip():
+            raise EvidenceError("marking an item not applicable needs your name")
+        if not reason.strip():
+            raise EvidenceError("say why the item does not apply")
+        self.session.items[item_id] = ItemRecord(
+            status=RecordedStatus.NOT_APPLICABLE, by=by.strip(), at=now(), reason=reason.strip()
+        )
+        self._change(by, "not-applicable", item_id, reason.strip())
+
+    def clear(self, item_id: str, by: str) -> None:
+        """Undo the decision on an item: it is pending again (history keeps the old one)."""
+        self._item(item_id)
+        previous = self.session.items.pop(item_id, None)
+        if previous is None or previous.status is RecordedStatus.PENDING:
+            return
+        self._change(by, "cleared", item_id, f"was {previous.status}")
+
+
+def new_session(name: str, path: Path | None = None, profile: Profile | None = None) -> OpenSession:
+    """Create a session file; refuses to replace an existing one."""
+    _checked_name(name)
+    path = path or paths.session_path(name)
+    if path.exists():
+        raise SessionError(f"a session named {name!r} already exists ({path})")
+    checklist = load_checklist()
+    stamp = now()
+    operator = default_operator()
+    session = Session(
+        schema_version=SCHEMA_VERSION,
+        name=name,
+        created_at=stamp,
+        updated_at=stamp,
+        checklist_version=checklist.version,
+        operator=operator,
+        profile=profile or Profile(),
+        history=[HistoryEntry(at=stamp, by=operator, action="created")],
+    )
+    opened = OpenSession(path=path, session=session, checklist=checklist)
+    opened.save()
+    return opened
+
+
+def open_session(name_or_path: str | Path) -> OpenSession:
+    """Load a session by name (from the sessions folder) or by file path."""
+    path = Path(name_or_path)
+    if isinstance(name_or_path, str) and not name_or_path.endswith(".toml"):
+        _checked_name(name_or_path)
+        path = paths.session_path(name_or_path)
+        if not path.exists():
+            raise SessionError(f"no session named {name_or_path!r} (looked in {path.parent})")
+    return OpenSession(path=path, session=load_session(path), checklist=load_checklist())
+
+
+@dataclass(frozen=True)
+class SessionListing:
+    """One row of the sessions list: a loaded session or the error that stops it loading."""
+
+    path: Path
+    session: Session | None
+    error: str = ""
+
+    @property
+    def modified(self) -> datetime:
+        if self.session is not None:
+            return self.session.updated_at
+        return datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
+
+
+def list_sessions(folder: Path | None = None) -> list[SessionListing]:
+    """Every session file in the folder, most recently saved first."""
+    folder = folder or paths.sessions_dir()
+    listings = []
+    for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+        try:
+            listings.append(SessionListing(path, load_session(path)))
+        except SessionFileError as exc:
+            listings.append(SessionListing(path, None, str(exc)))
+    return sorted(listings, key=lambda listing: listing.modified, reverse=True)
