@@ -278,3 +278,33 @@ def load_profile(path: Path) -> Profile:
         return Profile.model_validate(table)
     except ValidationError as exc:
         raise ProfileError(str(path), describe_validation_error(exc, "profile")) from None
+
+
+LIST_FIELDS = frozenset(
+    name for name, field in Profile.model_fields.items() if field.annotation == list[str]
+)
+
+
+def split_list(text: str) -> list[str]:
+    """A list field typed as text: items separated by commas, spaces or new lines."""
+    return [part for part in re.split(r"[,\s]+", text) if part]
+
+
+def with_field(profile: Profile, name: str, text: str) -> Profile:
+    """A copy of `profile` with one field set from what a person typed.
+
+    `name` is a field name, or `partner_connectivity.<field>`. ProfileError carries one line
+    naming the field when the value is not valid.
+    """
+    data = profile.model_dump()
+    value: object = split_list(text) if name in LIST_FIELDS else text
+    if name.startswith("partner_connectivity."):
+        data["partner_connectivity"][name.split(".", 1)[1]] = value
+    else:
+        data[name] = value
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        problems = describe_validation_error(exc)
+        mine = [p for p in problems if p.split(":", 1)[0].split("[", 1)[0] == name]
+        raise ProfileError(name, mine or problems) from None

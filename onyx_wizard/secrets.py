@@ -75,7 +75,10 @@ def _backend() -> Any:
         from keyring.backends import fail
     except ImportError as exc:  # pragma: no cover - keyring is a dependency
         raise KeyringUnavailable(f"the keyring package is missing ({exc})") from None
-    backend = keyring.get_keyring()
+    try:
+        backend = keyring.get_keyring()
+    except Exception as exc:  # a forced backend that cannot start raises its own errors
+        raise KeyringUnavailable(f"{type(exc).__name__}: {exc}") from None
     if isinstance(backend, fail.Keyring):
         raise KeyringUnavailable("no keyring backend was found")
     name = type(backend).__module__

@@ -1,0 +1,112 @@
+"""The wizard application: opens sessions and hands the UI to its screens."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from functools import partial
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from onyx_wizard.session import OpenSession, SessionError, open_session
+
+
+class WizardApp(App[int]):
+    """Onyx's launch checklist, screen by screen."""
+
+    CSS_PATH = "wizard.tcss"
+    TITLE = "onyx-wizard"
+    SUB_TITLE = "Production Launch Checklist"
+    BINDINGS = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+    ]
+
+    saved_at: reactive[datetime | None] = reactive(None)
+
+    def __init__(self, session: str | None = None, start: str = "sessions") -> None:
+        super().__init__()
+        self.opened: OpenSession | None = None
+        self._start_session = session
+        self._start = start
+
+    def get_default_screen(self) -> Screen[None]:
+        from onyx_wizard.tui.screens.sessions import SessionsScreen
+
+        return SessionsScreen()
+
+    def on_mount(self) -> None:
+        if self._start_session:
+            self.open(self._start_session, self._start)
+
+    def open(self, name: str, start: str = "overview") -> bool:
+        """Open a session and show its overview (and the profile or last item, if asked)."""
+        from onyx_wizard.tui.screens.item import ItemScreen
+        from onyx_wizard.tui.screens.overview import OverviewScreen
+        from onyx_wizard.tui.screens.profile import ProfileScreen
+
+        try:
+            opened = open_session(name)
+        except SessionError as exc:
+            self.notify(str(exc), title="Cannot open session", severity="error", timeout=15)
+            return False
+        self.opened = opened
+        self.saved_at = opened.session.updated_at
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(OverviewScreen())
+        if start == "profile":
+            self.push_screen(ProfileScreen())
+        elif start == "resume" and opened.session.cursor:
+            try:
+                opened.checklist.item(opened.session.cursor)
+            except KeyError:
+                return True
+            self.push_screen(ItemScreen(opened.session.cursor))
+        return True
+
+    @property
+    def session(self) -> OpenSession:
+        """The open session (screens below the sessions list always have one)."""
+        if self.opened is None:
+            raise RuntimeError("no session is open")
+        return self.opened
+
+    def apply(self, change: Callable[[], object]) -> str | None:
+        """Run a change to the session; returns the error to show, or None when saved."""
+        try:
+            change()
+        except (SessionError, ValueError) as exc:
+            return str(exc)
+        except OSError as exc:
+            message = f"Could not save the session: {exc}"
+            self.notify(message, severity="error", timeout=15)
+            return message
+        self.saved_at = self.session.session.updated_at
+        return None
+
+    def action_help(self) -> None:
+        from onyx_wizard.tui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Every key binding of the current screen is also a palette command."""
+        yield from super().get_system_commands(screen)
+        seen: set[str] = set()
+        for binding in [*screen.BINDINGS, *self.BINDINGS]:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if binding.action in seen or binding.action == "quit":
+                continue
+            seen.add(binding.action)
+            target = screen if binding in screen.BINDINGS else self
+            yield SystemCommand(
+                binding.description,
+                binding.tooltip or f"key: {binding.key}",
+                partial(target.run_action, binding.action),
+            )

@@ -1,0 +1,48 @@
+"""What every wizard screen shares: header, the saved indicator and the footer."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, cast
+
+from textual.app import ComposeResult
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+
+from onyx_wizard.tui.widgets import SavedIndicator
+
+if TYPE_CHECKING:
+    from onyx_wizard.session import OpenSession
+    from onyx_wizard.tui.app import WizardApp
+
+
+class WizardScreen(Screen[None]):
+    """A full screen of the wizard; subclasses compose their body."""
+
+    def compose(self) -> ComposeResult:
+        yield Header(icon="◆")
+        yield from self.compose_body()
+        yield SavedIndicator(id="saved")
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        raise NotImplementedError
+
+    @property
+    def wizard(self) -> WizardApp:
+        return cast("WizardApp", self.app)
+
+    @property
+    def opened(self) -> OpenSession:
+        return self.wizard.session
+
+    def on_mount(self) -> None:
+        indicator = self.query_one(SavedIndicator)
+        if self.wizard.opened is not None:
+            indicator.session_name = self.wizard.opened.name
+        self.watch(self.app, "saved_at", self._saved, init=True)
+
+    def _saved(self, saved_at: object) -> None:
+        indicator = self.query_one(SavedIndicator)
+        indicator.saved_at = saved_at if self.wizard.opened is not None else None  # type: ignore[assignment]
+        if self.wizard.opened is not None:
+            indicator.session_name = self.wizard.opened.name

@@ -1,0 +1,221 @@
+"""Small modal forms: new session, attest, waive, mark not applicable.
+
+Each dialog hands what was typed to a core function; the core's error, if any, is shown inline
+and the dialog stays open, so nothing typed is lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widget import Widget
+from textual.widgets import Button, Input, Label, Static, TextArea
+
+from onyx_wizard.checklist import Item
+from onyx_wizard.session import now
+
+
+class FormDialog(ModalScreen[str | None]):
+    """A titled form of labelled rows with an inline error and OK / Cancel."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
+        Binding("ctrl+s", "submit", "Save", id="dialog.submit", priority=True),
+    ]
+    TITLE_TEXT = ""
+    OK_LABEL = "Save"
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.TITLE_TEXT, classes="dialog-title")
+            yield from self.compose_intro()
+            for label, widget in self.rows():
+                with Horizontal(classes="form-row"):
+                    yield Label(label, classes="form-label")
+                    yield widget
+            yield Static("", id="dialog-error", classes="error")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.OK_LABEL, id="ok", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def compose_intro(self) -> ComposeResult:
+        return iter(())
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        raise NotImplementedError
+
+    def value(self, widget_id: str) -> str:
+        widget = self.query_one(f"#{widget_id}")
+        if isinstance(widget, TextArea):
+            return widget.text
+        assert isinstance(widget, Input)
+        return widget.value
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self.action_submit()
+        else:
+            self.action_cancel()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def action_submit(self) -> None:
+        error = self.save()
+        if error:
+            self.query_one("#dialog-error", Static).update(f"✗ {error}")
+        else:
+            self.dismiss(self.result())
+
+    def save(self) -> str | None:
+        """Hand the form to the core; the error to show, or None when done."""
+        raise NotImplementedError
+
+    def result(self) -> str | None:
+        return "ok"
+
+
+class NewSessionDialog(FormDialog):
+    TITLE_TEXT = "New session"
+    OK_LABEL = "Create"
+
+    def __init__(self, create: Callable[[str], str | None]) -> None:
+        super().__init__()
+        self._create = create
+
+    def compose_intro(self) -> ComposeResult:
+        yield Static("A name for this launch, e.g. acme-prod. It names the session file.")
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        return [("Name", Input(placeholder="acme-prod", id="name"))]
+
+    def save(self) -> str | None:
+        name = self.value("name").strip()
+        if not name:
+            return "type a name"
+        return self._create(name)
+
+    def result(self) -> str | None:
+        return self.value("name").strip()
+
+
+class _ItemDialog(FormDialog):
+    """A dialog about one item; `apply` runs the core change."""
+
+    def __init__(self, item: Item, operator: str, apply: Callable[[Callable[[], object]], str | None]) -> None:
+        super().__init__()
+        self.item = item
+        self.operator = operator
+        self._apply = apply
+
+    def compose_intro(self) -> ComposeResult:
+        yield Static(f"“{self.item.title}”", classes="dialog-item")
+
+
+class AttestDialog(_ItemDialog):
+    TITLE_TEXT = "Attest"
+    OK_LABEL = "Attest"
+
+    def __init__(
+        self,
+        item: Item,
+        operator: str,
+        apply: Callable[[Callable[[], object]], str | None],
+        attest: Callable[[str, str, list[str]], None],
+    ) -> None:
+        super().__init__(item, operator, apply)
+        self._attest = attest
+
+    def compose_intro(self) -> ComposeResult:
+        yield from super().compose_intro()
+        need = "required" if self.item.evidence.required else "optional"
+        yield Static(f"Evidence ({need}): {self.item.evidence.description}", classes="hint")
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        evidence = TextArea(id="evidence", soft_wrap=True, show_line_numbers=False)
+        return [
+            ("Your name", Input(value=self.operator, id="by")),
+            ("Note", Input(placeholder="what you checked", id="note")),
+            ("Evidence\n[dim]one link, path\nor reference\na line[/dim]", evidence),
+        ]
+
+    def save(self) -> str | None:
+        refs = [line for line in self.value("evidence").splitlines() if line.strip()]
+        return self._apply(lambda: self._attest(self.value("by"), self.value("note"), refs))
+
+    def result(self) -> str | None:
+        return self.value("by").strip()
+
+
+class WaiveDialog(_ItemDialog):
+    TITLE_TEXT = "Waive"
+    OK_LABEL = "Waive"
+
+    def __init__(
+        self,
+        item: Item,
+        operator: str,
+        apply: Callable[[Callable[[], object]], str | None],
+        waive: Callable[[str, str, str, date], None],
+    ) -> None:
+        super().__init__(item, operator, apply)
+        self._waive = waive
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        default_expiry = (now().date() + timedelta(days=30)).isoformat()
+        return [
+            ("Your name", Input(value=self.operator, id="by")),
+            ("Reason", Input(placeholder="why launch can go ahead without it", id="reason")),
+            ("Approver", Input(placeholder="who approved the waiver", id="approver")),
+            ("Expires", Input(value=default_expiry, placeholder="YYYY-MM-DD", id="expires")),
+        ]
+
+    def save(self) -> str | None:
+        text = self.value("expires").strip()
+        try:
+            expires = date.fromisoformat(text)
+        except ValueError:
+            return f"expiry {text!r} is not a date (YYYY-MM-DD)"
+        return self._apply(
+            lambda: self._waive(self.value("by"), self.value("reason"), self.value("approver"), expires)
+        )
+
+    def result(self) -> str | None:
+        return self.value("by").strip()
+
+
+class NotApplicableDialog(_ItemDialog):
+    TITLE_TEXT = "Not applicable"
+    OK_LABEL = "Mark not applicable"
+
+    def __init__(
+        self,
+        item: Item,
+        operator: str,
+        apply: Callable[[Callable[[], object]], str | None],
+        mark: Callable[[str, str], None],
+    ) -> None:
+        super().__init__(item, operator, apply)
+        self._mark = mark
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        return [
+            ("Your name", Input(value=self.operator, id="by")),
+            ("Reason", Input(placeholder="why this item does not apply", id="reason")),
+        ]
+
+    def save(self) -> str | None:
+        return self._apply(lambda: self._mark(self.value("by"), self.value("reason")))
+
+    def result(self) -> str | None:
+        return self.value("by").strip()

@@ -1,0 +1,219 @@
+"""One item: the source text, guidance, evidence asked for, and what was recorded.
+
+From here the operator attests, waives, marks the item not applicable or clears it, and moves to
+the next or previous item of the checklist.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.widgets import Static
+
+from onyx_wizard.checklist import Item, Method
+from onyx_wizard.gate import ItemState, evaluate
+from onyx_wizard.session import ItemRecord, RecordedStatus
+from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.status import status_markup
+
+
+class ItemScreen(WizardScreen):
+    """The detail of one checklist item and every action on it."""
+
+    BINDINGS = [
+        Binding("a", "attest", "Attest", id="item.attest"),
+        Binding("w", "waive", "Waive", id="item.waive"),
+        Binding("x", "not_applicable", "Not applicable", id="item.na"),
+        Binding(
+            "c", "clear", "Clear", id="item.clear", show=False,
+            tooltip="Undo the decision: the item is pending again",
+        ),
+        Binding("n", "next", "Next", id="item.next", tooltip="Next item of the checklist"),
+        Binding("p", "previous", "Prev", id="item.previous", tooltip="Previous item"),
+        Binding("escape", "back", "Back", id="item.back"),
+    ]
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__()
+        self.item_id = item_id
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="item-heading", classes="screen-title")
+        yield Static("", id="item-status")
+        with VerticalScroll(id="item-body"):
+            yield Static("", id="item-detail")
+
+    def on_screen_resume(self) -> None:
+        self.show(self.item_id)
+
+    @property
+    def item(self) -> Item:
+        return self.opened.checklist.item(self.item_id)
+
+    def show(self, item_id: str) -> None:
+        """Show an item (and remember it as where the operator is)."""
+        self.item_id = item_id
+        opened = self.opened
+        self.wizard.apply(lambda: opened.set_cursor(item_id))
+        item = self.item
+        section = opened.checklist.section_of(item_id)
+        index = [i.id for i in section.items].index(item_id) + 1
+        state = evaluate(opened.session, opened.checklist).states[item_id]
+        self.query_one("#item-heading", Static).update(
+            f"{escape(section.title)} · item {index} of {len(section.items)}"
+        )
+        reason = f"  ·  {escape(state.reason)}" if state.reason else ""
+        self.query_one("#item-status", Static).update(
+            f"[b]{escape(item.title)}[/b]\nStatus: {status_markup(state.status)}{reason}"
+        )
+        record = opened.session.record(item_id)
+        self.query_one("#item-detail", Static).update(self._detail(item, state, record))
+        self.query_one("#item-body", VerticalScroll).scroll_home(animate=False)
+
+    def _detail(self, item: Item, state: ItemState, record: ItemRecord) -> str:
+        section = self.opened.checklist.section_of(item.id)
+        parts = [
+            "[b]Source[/b]",
+            escape(f"{section.title} — {section.intro} {item.title}".replace("  ", " ")),
+            "",
+            "[b]Guidance[/b]",
+            escape(item.guidance),
+            "",
+            "[b]Evidence asked for[/b]"
+            + ("" if item.evidence.required else " (optional)"),
+            escape(item.evidence.description),
+            "",
+            "[b]How it is satisfied[/b]",
+            escape(self._method(item)),
+        ]
+        if item.method.needs_probe:
+            parts += ["", "[b]Probe results[/b]"]
+            for probe_id in item.probes:
+                result = self.opened.session.probes.get(probe_id)
+                if result is None:
+                    parts.append(f"  ○ {escape(probe_id)}: not run yet")
+                else:
+                    icon = "✓" if result.outcome in ("pass", "warn") else "✗"
+                    parts.append(
+                        f"  {icon} {escape(probe_id)}: {result.outcome} "
+                        f"{escape(result.reason_code)} — {escape(result.message)}"
+                    )
+            if not self.opened.session.probes:
+                parts.append(
+                    "  This version of onyx-wizard does not run probes yet: waive the item "
+                    "(with approver and expiry) or mark it not applicable."
+                )
+        parts += ["", "[b]Recorded[/b]", *self._record(record)]
+        history = [h for h in self.opened.session.history if h.item == item.id]
+        if history:
+            parts += ["", "[b]History[/b]"]
+            for entry in history[-8:]:
+                stamp = entry.at.astimezone().strftime("%Y-%m-%d %H:%M")
+                detail = f" — {entry.detail}" if entry.detail else ""
+                parts.append(escape(f"  {stamp}  {entry.by}: {entry.action}{detail}"))
+        return "\n".join(parts)
+
+    @staticmethod
+    def _method(item: Item) -> str:
+        scope = "required" if item.required else "optional"
+        applies = item.applies_when.describe()
+        fresh = f"fresh for {item.valid_days} days"
+        how = {
+            Method.ATTEST: "A person attests, with evidence.",
+            Method.PROBE: f"Automated probe: {', '.join(item.probes)}.",
+            Method.PROBE_ATTEST: f"Probe ({', '.join(item.probes)}) must pass, then a person attests.",
+        }[item.method]
+        return f"{how} {scope.capitalize()}; applies {applies}; {fresh}."
+
+    @staticmethod
+    def _record(record: ItemRecord) -> list[str]:
+        if record.status is RecordedStatus.PENDING or record.at is None:
+            return ["  Nothing recorded yet."]
+        stamp = record.at.astimezone().strftime("%Y-%m-%d %H:%M")
+        lines = [escape(f"  {record.status.value} by {record.by} on {stamp}")]
+        if record.note:
+            lines.append(escape(f"  Note: {record.note}"))
+        if record.reason:
+            lines.append(escape(f"  Reason: {record.reason}"))
+        if record.waiver is not None:
+            w = record.waiver
+            lines.append(escape(f"  Waiver: {w.reason} — approved by {w.approver}, expires {w.expires}"))
+        for ref in record.evidence:
+            lines.append(escape(f"  Evidence: {ref}"))
+        return lines
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def _operator(self) -> str:
+        return self.opened.session.operator
+
+    def _after_dialog(self, by: str | None) -> None:
+        if by:
+            self.wizard.apply(lambda: self.opened.set_operator(by))
+        self.show(self.item_id)
+
+    def action_attest(self) -> None:
+        from onyx_wizard.tui.screens.dialogs import AttestDialog
+
+        item = self.item
+        if not item.method.needs_attestation:
+            self.notify("This item is proven by its probe; it can be waived or marked not applicable.")
+            return
+        opened = self.opened
+        dialog = AttestDialog(
+            item,
+            self._operator(),
+            self.wizard.apply,
+            lambda by, note, refs: opened.attest(item.id, by, note, refs),
+        )
+        self.app.push_screen(dialog, self._after_dialog)
+
+    def action_waive(self) -> None:
+        from onyx_wizard.tui.screens.dialogs import WaiveDialog
+
+        item, opened = self.item, self.opened
+        dialog = WaiveDialog(
+            item,
+            self._operator(),
+            self.wizard.apply,
+            lambda by, reason, approver, expires: opened.waive(item.id, by, reason, approver, expires),
+        )
+        self.app.push_screen(dialog, self._after_dialog)
+
+    def action_not_applicable(self) -> None:
+        from onyx_wizard.tui.screens.dialogs import NotApplicableDialog
+
+        item, opened = self.item, self.opened
+        dialog = NotApplicableDialog(
+            item,
+            self._operator(),
+            self.wizard.apply,
+            lambda by, reason: opened.mark_not_applicable(item.id, by, reason),
+        )
+        self.app.push_screen(dialog, self._after_dialog)
+
+    def action_clear(self) -> None:
+        opened = self.opened
+        error = self.wizard.apply(lambda: opened.clear(self.item_id, self._operator()))
+        if error:
+            self.notify(error, severity="error")
+        self.show(self.item_id)
+
+    def _step(self, delta: int) -> None:
+        ids = [item.id for item in self.opened.checklist.items]
+        index = ids.index(self.item_id) + delta
+        if 0 <= index < len(ids):
+            self.show(ids[index])
+        else:
+            self.notify("That was the " + ("last" if delta > 0 else "first") + " item.")
+
+    def action_next(self) -> None:
+        self._step(1)
+
+    def action_previous(self) -> None:
+        self._step(-1)
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,112 @@
+"""The session's home: eight sections with their progress and the launch-gate verdict."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import Label, ListItem, ListView, ProgressBar, Static
+
+from onyx_wizard.gate import SectionProgress, evaluate
+from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.widgets import GateBanner
+
+
+class SectionRow(ListItem):
+    """One section: title, a progress bar, and how many items block."""
+
+    def __init__(self, progress: SectionProgress) -> None:
+        super().__init__(id=f"section-{progress.section_id}")
+        self.section_id = progress.section_id
+        self.progress = progress
+
+    def compose(self) -> ComposeResult:
+        p = self.progress
+        with Horizontal(classes="section-row"):
+            yield Label(p.title, classes="section-title")
+            yield ProgressBar(total=p.total, show_eta=False, show_percentage=False)
+            yield Label("", classes="section-counts")
+
+    def on_mount(self) -> None:
+        self.show(self.progress)
+
+    def show(self, progress: SectionProgress) -> None:
+        self.progress = p = progress
+        self.query_one(ProgressBar).update(total=p.total, progress=p.done)
+        if p.blocking:
+            counts = f"{p.done:>2}/{p.total}  ✗ {p.blocking} blocking"
+        else:
+            counts = f"{p.done:>2}/{p.total}  ✓ complete"
+        self.query_one(".section-counts", Label).update(counts)
+
+
+class OverviewScreen(WizardScreen):
+    """Where the operator sees the whole launch at a glance."""
+
+    BINDINGS = [
+        Binding("enter", "open_section", "Open section", id="overview.open", show=False),
+        Binding("e", "profile", "Edit profile", id="overview.profile"),
+        Binding("v", "review", "Review", id="overview.review", tooltip="The gate verdict and every blocker"),
+        Binding("j", "next_pending", "Next to do", id="overview.next",
+                tooltip="Open the first item that still blocks launch"),
+        Binding("escape", "sessions", "Sessions", id="overview.sessions"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("", id="overview-title", classes="screen-title")
+        yield GateBanner(id="gate")
+        verdict = evaluate(self.opened.session, self.opened.checklist)
+        yield ListView(*[SectionRow(progress) for progress in verdict.sections], id="sections")
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        opened = self.opened
+        profile = opened.session.profile
+        verdict = evaluate(opened.session, opened.checklist)
+        self.query_one("#overview-title", Static).update(
+            f"{profile.app_name or '(no app name yet)'} · {profile.environment.value} · "
+            f"checklist {opened.checklist.version}"
+        )
+        self.query_one(GateBanner).show(verdict.ready, verdict.summary)
+        for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
+            row.show(progress)
+        self.query_one(ListView).focus()
+
+    def on_list_view_selected(self, event: ListView.Selected) -> None:
+        event.stop()
+        if isinstance(event.item, SectionRow):
+            self._open(event.item.section_id)
+
+    def action_open_section(self) -> None:
+        row = self.query_one(ListView).highlighted_child
+        if isinstance(row, SectionRow):
+            self._open(row.section_id)
+
+    def _open(self, section_id: str) -> None:
+        from onyx_wizard.tui.screens.section import SectionScreen
+
+        self.app.push_screen(SectionScreen(section_id))
+
+    def action_profile(self) -> None:
+        from onyx_wizard.tui.screens.profile import ProfileScreen
+
+        self.app.push_screen(ProfileScreen())
+
+    def action_review(self) -> None:
+        from onyx_wizard.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())
+
+    def action_next_pending(self) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+
+        verdict = evaluate(self.opened.session, self.opened.checklist)
+        if not verdict.blockers:
+            self.notify("Nothing blocks launch.", title="All done")
+            return
+        self.app.push_screen(ItemScreen(verdict.blockers[0].item_id))
+
+    def action_sessions(self) -> None:
+        self.app.pop_screen()

@@ -1,0 +1,64 @@
+"""One section: its source intro and its items, each with its status."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from onyx_wizard.gate import evaluate
+from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.status import status_markup
+
+
+class SectionScreen(WizardScreen):
+    """The items of one section."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Overview", id="section.back"),
+        Binding("v", "review", "Review", id="section.review"),
+    ]
+
+    def __init__(self, section_id: str) -> None:
+        super().__init__()
+        self.section_id = section_id
+
+    def compose_body(self) -> ComposeResult:
+        section = self.opened.checklist.section(self.section_id)
+        yield Static(section.title, classes="screen-title")
+        if section.intro:
+            yield Static(section.intro, classes="hint")
+        yield OptionList(id="items")
+
+    def on_screen_resume(self) -> None:
+        self.refresh_view()
+
+    def refresh_view(self) -> None:
+        opened = self.opened
+        section = opened.checklist.section(self.section_id)
+        verdict = evaluate(opened.session, opened.checklist)
+        options = self.query_one(OptionList)
+        highlighted = options.highlighted
+        options.clear_options()
+        for item in section.items:
+            state = verdict.states[item.id]
+            extra = "" if state.applicable else "  (does not apply)"
+            options.add_option(Option(f"{status_markup(state.status, 11)} {item.title}{extra}", id=item.id))
+        options.highlighted = highlighted if highlighted is not None else 0
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+
+        event.stop()
+        if event.option.id:
+            self.app.push_screen(ItemScreen(event.option.id))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def action_review(self) -> None:
+        from onyx_wizard.tui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen())

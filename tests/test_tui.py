@@ -1,0 +1,225 @@
+"""The wizard, driven through Pilot like an operator would, against real session files."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from onyx_wizard.gate import Status, evaluate
+from onyx_wizard.session import RecordedStatus, open_session
+from onyx_wizard.tui.app import WizardApp
+from onyx_wizard.tui.screens.dialogs import AttestDialog, NewSessionDialog
+from onyx_wizard.tui.screens.item import ItemScreen
+from onyx_wizard.tui.screens.overview import OverviewScreen
+from onyx_wizard.tui.screens.profile import ProfileScreen
+from onyx_wizard.tui.screens.review import ReviewScreen
+from onyx_wizard.tui.screens.section import SectionScreen
+from onyx_wizard.tui.widgets import SavedIndicator
+
+SIZE = (80, 24)
+
+
+async def type_into(pilot: Pilot[int], selector: str, text: str) -> None:
+    """Focus an input and replace what it holds, as a person would.
+
+    The last characters are typed as keys; the rest is pasted, which keeps the test fast.
+    """
+    widget = pilot.app.screen.query_one(selector, Input)
+    widget.focus()
+    await pilot.pause()
+    widget.value = text[:-4]
+    widget.action_end()
+    await pilot.press(*text[-4:])
+    await pilot.pause()
+    assert widget.value == text
+
+
+async def test_walkthrough_then_resume_on_the_same_item() -> None:
+    app = WizardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, NewSessionDialog)
+        await type_into(pilot, "#name", "acme")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ProfileScreen)
+
+        await type_into(pilot, "#f-app_name", "Acme Messenger")
+        await type_into(pilot, "#f-production_domain", "acme.example")
+        await type_into(pilot, "#f-allowed_origins", "https://app.acme.example/, https://app.acme.example")
+        await type_into(pilot, "#f-login_url", "http://app.acme.example/login")
+        # Production needs https: the error is inline and nothing invalid is saved.
+        assert "must use https" in str(app.screen.query_one("#e-login_url").render())
+        await type_into(pilot, "#f-login_url", "https://app.acme.example/login/onyx")
+        assert str(app.screen.query_one("#e-login_url").render()) == ""
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        profile = open_session("acme").session.profile
+        assert profile.app_name == "Acme Messenger"
+        assert profile.allowed_origins == ["https://app.acme.example"]
+        assert profile.login_url == "https://app.acme.example/login/onyx"
+
+        await pilot.press("enter")  # App Identity
+        await pilot.pause()
+        assert isinstance(app.screen, SectionScreen)
+        await pilot.press("enter")  # its first item
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+        assert app.screen.item_id == "app-identity.app-name-approved"
+
+        await pilot.press("a")
+        assert isinstance(app.screen, AttestDialog)
+        await type_into(pilot, "#by", "Dana Reyes")
+        await type_into(pilot, "#note", "Name matches the approval")
+        # Evidence is required: saving without it keeps the dialog open with the reason.
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, AttestDialog)
+        assert "evidence is required" in str(app.screen.query_one("#dialog-error").render())
+        app.screen.query_one("#evidence").focus()
+        app.screen.query_one("#evidence", TextArea).insert("https://partners.onyx.example/approvals/123")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+        assert "saved" in str(app.screen.query_one(SavedIndicator).render())
+
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.item_id == "app-identity.app-description-clear"
+        await pilot.press("w")
+        await pilot.pause()
+        await type_into(pilot, "#reason", "Copy review booked for next sprint")
+        await type_into(pilot, "#approver", "Sam Lee")
+        await type_into(pilot, "#expires", "2099-01-31")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+
+        await pilot.press("n")
+        await pilot.pause()
+        assert app.screen.item_id == "app-identity.app-ownership-verified"
+        await pilot.press("x")
+        await pilot.pause()
+        await type_into(pilot, "#reason", "Ownership is proven by the verified domain")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+        await pilot.press("ctrl+q")
+
+    first = open_session("acme").session
+    assert first.cursor == "app-identity.app-ownership-verified"
+    attested = first.items["app-identity.app-name-approved"]
+    assert attested.status is RecordedStatus.ATTESTED
+    assert attested.by == "Dana Reyes"
+    assert attested.note == "Name matches the approval"
+    assert attested.evidence == ["https://partners.onyx.example/approvals/123"]
+    waived = first.items["app-identity.app-description-clear"]
+    assert waived.status is RecordedStatus.WAIVED
+    assert waived.waiver is not None
+    assert (waived.waiver.approver, waived.waiver.expires) == ("Sam Lee", date(2099, 1, 31))
+    na = first.items["app-identity.app-ownership-verified"]
+    assert na.status is RecordedStatus.NOT_APPLICABLE
+    assert na.reason == "Ownership is proven by the verified domain"
+    actions = [(h.action, h.item) for h in first.history]
+    assert ("attested", "app-identity.app-name-approved") in actions
+    assert ("waived", "app-identity.app-description-clear") in actions
+    assert ("not-applicable", "app-identity.app-ownership-verified") in actions
+
+    second = WizardApp(session="acme", start="resume")
+    async with second.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = second.screen
+        assert isinstance(screen, ItemScreen)
+        assert screen.item_id == "app-identity.app-ownership-verified"
+        assert "n/a" in str(screen.query_one("#item-status").render())
+        await pilot.press("p")
+        await pilot.pause()
+        assert "waived" in str(screen.query_one("#item-status").render())
+        await pilot.press("p")
+        await pilot.pause()
+        detail = str(screen.query_one("#item-detail").render())
+        assert "Dana Reyes" in detail and "Name matches the approval" in detail
+    reloaded = open_session("acme").session
+    assert reloaded.items == first.items
+    assert reloaded.history == first.history
+
+
+async def test_review_lists_blockers_and_opens_them() -> None:
+    from onyx_wizard.session import new_session
+
+    opened = new_session("review-me")
+    verdict = evaluate(opened.session, opened.checklist)
+    app = WizardApp(session="review-me")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("v")
+        await pilot.pause()
+        assert isinstance(app.screen, ReviewScreen)
+        banner = str(app.screen.query_one("#gate").render())
+        assert "NOT READY" in banner and f"{len(verdict.blockers)} blocking" in banner
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+        assert app.screen.item_id == verdict.blockers[0].item_id
+
+
+async def test_probe_items_say_their_probe_has_not_run_and_can_be_waived() -> None:
+    from onyx_wizard.session import new_session
+
+    new_session("probes")
+    app = WizardApp(session="probes")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ItemScreen("app-identity.allowed-origins"))
+        await pilot.pause()
+        detail = str(app.screen.query_one("#item-detail").render())
+        assert "cors-preflight: not run yet" in detail
+        await pilot.press("a")  # a probe item cannot be attested
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+        await pilot.press("w")
+        await pilot.pause()
+        await type_into(pilot, "#reason", "CORS handled by the gateway team")
+        await type_into(pilot, "#approver", "Sam Lee")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    opened = open_session("probes")
+    state = evaluate(opened.session, opened.checklist).states["app-identity.allowed-origins"]
+    assert state.status is Status.WAIVED and state.done
+
+
+async def test_help_and_palette_list_the_screen_actions() -> None:
+    from onyx_wizard.session import new_session
+
+    new_session("helpme")
+    app = WizardApp(session="helpme")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ItemScreen("app-identity.app-name-approved"))
+        await pilot.pause()
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for wanted in ("Attest", "Waive", "Not applicable", "Clear", "Next", "Prev", "Help"):
+            assert wanted in titles
+        await pilot.press("question_mark")
+        await pilot.pause()
+        text = " ".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "Attest" in text and "Waive" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+
+
+async def test_broken_session_is_reported_not_opened(tmp_path: object) -> None:
+    from onyx_wizard import paths
+    from onyx_wizard.session import new_session
+
+    opened = new_session("broken")
+    path = paths.session_path("broken")
+    path.write_text(path.read_text().replace("schema_version = 1", "schema_version = [", 1))
+    before = path.read_bytes()
+    app = WizardApp(session="broken")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert app.opened is None
+        assert app.screen.__class__.__name__ == "SessionsScreen"
+    assert path.read_bytes() == before
+    assert opened.path == path
