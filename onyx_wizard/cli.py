@@ -93,51 +93,36 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
     name = args.name
     if name is None:
-        listings = [listing for listing in list_sessions() if listing.session is not None]
-        if not listings:
+        everything = list_sessions()
+        readable = [listing.session for listing in everything if listing.session is not None]
+        if not readable:
+            if everything:
+                raise CommandError(f"no readable session to resume: {everything[0].error}")
             raise CommandError("no sessions yet: start one with `onyx-wizard new NAME`")
-        assert listings[0].session is not None
-        name = listings[0].session.name
+        name = readable[0].name
     _open(name)  # fail here, on the command line, if the file is broken
     return _run_tui(session=name, screen="resume")
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
-    from onyx_wizard.gate import evaluate
-    from onyx_wizard.session import list_sessions
+    from onyx_wizard.progress import session_rows
 
-    listings = list_sessions()
-    if not listings:
+    rows = session_rows()
+    if not rows:
         print("No sessions yet. Start one with: onyx-wizard new NAME")
         return EXIT_OK
-    rows = []
-    for listing in listings:
-        session = listing.session
-        saved = listing.modified.astimezone().strftime("%Y-%m-%d %H:%M")
-        if session is None:
-            rows.append((listing.path.stem, "(unreadable)", "", "", saved))
-            continue
-        from onyx_wizard.checklist import load_checklist
-
-        verdict = evaluate(session, load_checklist())
-        done = sum(s.done for s in verdict.sections)
-        total = sum(s.total for s in verdict.sections)
-        rows.append(
-            (
-                session.name,
-                session.profile.app_name or "(no app name)",
-                session.profile.environment.value,
-                f"{done}/{total}" + (" ready" if verdict.ready else ""),
-                saved,
-            )
+    table = [("NAME", "APP", "ENVIRONMENT", "PROGRESS", "LAST SAVED")]
+    for row in rows:
+        app = "⚠ unreadable file" if row.error else row.app_name
+        table.append((row.name, app, row.environment, row.progress, row.saved))
+    widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
+    for line in table:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)).rstrip()
         )
-    header = ("NAME", "APP", "ENVIRONMENT", "PROGRESS", "LAST SAVED")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    for row in [header, *rows]:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
-    for listing in listings:
-        if listing.session is None:
-            print(f"\nwarning: {listing.error}", file=sys.stderr)
+    for row in rows:
+        if row.error:
+            print(f"warning: {row.error}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -152,8 +137,13 @@ def status_json(opened: OpenSession, verdict: Verdict) -> dict[str, Any]:
         "ready": verdict.ready,
         "verdict": verdict.summary,
         "sections": [
-            {"id": s.section_id, "title": s.title, "done": s.done, "total": s.total,
-             "blocking": s.blocking}
+            {
+                "id": s.section_id,
+                "title": s.title,
+                "done": s.done,
+                "total": s.total,
+                "blocking": s.blocking,
+            }
             for s in verdict.sections
         ],
         "blockers": [
@@ -161,8 +151,13 @@ def status_json(opened: OpenSession, verdict: Verdict) -> dict[str, Any]:
             for b in verdict.blockers
         ],
         "items": [
-            {"id": item_id, "status": state.status.value, "applicable": state.applicable,
-             "done": state.done, "reason": state.reason}
+            {
+                "id": item_id,
+                "status": state.status.value,
+                "applicable": state.applicable,
+                "done": state.done,
+                "reason": state.reason,
+            }
             for item_id, state in verdict.states.items()
         ],
     }

@@ -90,7 +90,9 @@ def _probe_summary(
 ) -> tuple[str, datetime | None, list[str]]:
     """('none'|'partial'|'passed'|'failed', time of the oldest pass, failing probe ids)."""
     results = [probes.get(pid) for pid in item.probes]
-    failing = [pid for pid, r in zip(item.probes, results, strict=True) if r and r.outcome not in _PROBE_OK]
+    failing = [
+        pid for pid, r in zip(item.probes, results, strict=True) if r and r.outcome not in _PROBE_OK
+    ]
     if failing:
         return "failed", None, failing
     done = [r for r in results if r is not None]
@@ -122,9 +124,7 @@ def item_state(
             return ItemState(
                 item, Status.FAILED, False, True, f"waiver expired on {record.waiver.expires}"
             )
-        return ItemState(
-            item, Status.WAIVED, True, True, f"waived until {record.waiver.expires}"
-        )
+        return ItemState(item, Status.WAIVED, True, True, f"waived until {record.waiver.expires}")
 
     probe_state, passed_at, failing = _probe_summary(item, probes)
     if item.method is Method.PROBE:
@@ -156,6 +156,10 @@ def item_state(
         if probe_state != "passed":
             status_shown = Status.ATTESTED if attested else Status.PENDING
             return ItemState(item, status_shown, False, True, _not_run(item, probe_state))
+        if not _fresh(passed_at, item, when):
+            return ItemState(
+                item, Status.STALE, False, True, f"probe result older than {item.valid_days} days"
+            )
         if not attested:
             return ItemState(item, Status.PASSED, False, True, "probe passed; awaiting attestation")
     if not attested:
@@ -188,16 +192,18 @@ def evaluate(session: Session, checklist: Checklist, when: datetime | None = Non
         done = blocking = 0
         for item in section.items:
             state = item_state(item, session.record(item.id), session.probes, session.profile, when)
-            if section.id == LAUNCH_APPROVAL_SECTION and state.status is not Status.ATTESTED:
+            approval = section.id == LAUNCH_APPROVAL_SECTION
+            if approval and state.done and state.status is not Status.ATTESTED:
                 # Onyx's approval cannot be waived or set aside: only an attestation counts.
-                if state.done:
-                    state = ItemState(
-                        item, state.status, False, True, "Launch Approval items must be attested"
-                    )
+                state = ItemState(
+                    item, state.status, False, True, "Launch Approval items must be attested"
+                )
             states[item.id] = state
             done += state.done
             if state.blocking:
                 blocking += 1
                 blockers.append(Blocker(item.id, item.title, state.status, state.reason))
-        sections.append(SectionProgress(section.id, section.title, done, len(section.items), blocking))
+        sections.append(
+            SectionProgress(section.id, section.title, done, len(section.items), blocking)
+        )
     return Verdict(ready=not blockers, states=states, blockers=blockers, sections=sections)

@@ -35,8 +35,8 @@ def _dedupe(values: list[str]) -> list[str]:
 
 
 def _check_host(host: str) -> None:
-    if host.startswith("[") and host.endswith("]"):
-        return  # IPv6 literal; the URL parser already checked it
+    if (host.startswith("[") and host.endswith("]")) or ":" in host:
+        return  # IPv6 literal (urlsplit's hostname drops the brackets); urlsplit checked it
     if not host or len(host) > 253:
         raise ValueError("the host name is empty or too long")
     labels = host.rstrip(".").split(".")
@@ -76,7 +76,8 @@ def parse_origin(value: str) -> str:
         raise ValueError(f"{value!r} is not an origin: an origin has no path, query or fragment")
     host = parts.hostname or ""
     netloc = f"[{host}]" if ":" in host else host
-    if parts.port is not None:
+    # Browsers leave the scheme's default port out of an Origin header; so does the normal form.
+    if parts.port is not None and parts.port != {"http": 80, "https": 443}[parts.scheme]:
         netloc += f":{parts.port}"
     return f"{parts.scheme}://{netloc}"
 

@@ -85,7 +85,9 @@ def _backend() -> Any:
     if name.startswith(("keyrings.alt", "keyring.backends.null")) or "PlaintextKeyring" in repr(
         backend
     ):
-        raise KeyringUnavailable(f"the only backend is {type(backend).__name__}, which is not secure")
+        raise KeyringUnavailable(
+            f"the only backend is {type(backend).__name__}, which is not secure"
+        )
     try:
         priority = float(backend.priority)
     except Exception as exc:
@@ -130,7 +132,9 @@ class SecretStore:
         if env:
             return env
         backend = _backend()
-        value: str | None = _call("reading a secret", backend.get_password, SERVICE, self.username(key))
+        value: str | None = _call(
+            "reading a secret", backend.get_password, SERVICE, self.username(key)
+        )
         return value
 
     def source(self, key: SecretKey) -> str:

@@ -336,8 +336,9 @@ class OpenSession:
 
     def _change(self, by: str, action: str, item: str = "", detail: str = "") -> None:
         stamp = now()
+        by = by.strip() or default_operator()  # the same name the item record carries
         self.session.history.append(
-            HistoryEntry(at=stamp, by=by or default_operator(), action=action, item=item, detail=detail)
+            HistoryEntry(at=stamp, by=by, action=action, item=item, detail=detail)
         )
         self.session.updated_at = stamp
         self.save()
@@ -390,7 +391,9 @@ class OpenSession:
         wrong = [ref for ref in refs if evidence_kind(ref) not in item.evidence.kinds]
         if wrong:
             kinds = ", ".join(kind.value for kind in item.evidence.kinds)
-            raise EvidenceError(f"{wrong[0]!r} is a {evidence_kind(wrong[0])}; this item takes: {kinds}")
+            raise EvidenceError(
+                f"{wrong[0]!r} is a {evidence_kind(wrong[0])}; this item takes: {kinds}"
+            )
         self.session.items[item_id] = ItemRecord(
             status=RecordedStatus.ATTESTED, by=by, at=now(), note=note.strip(), evidence=refs
         )

@@ -48,7 +48,9 @@ async def test_walkthrough_then_resume_on_the_same_item() -> None:
 
         await type_into(pilot, "#f-app_name", "Acme Messenger")
         await type_into(pilot, "#f-production_domain", "acme.example")
-        await type_into(pilot, "#f-allowed_origins", "https://app.acme.example/, https://app.acme.example")
+        await type_into(
+            pilot, "#f-allowed_origins", "https://app.acme.example/, https://app.acme.example"
+        )
         await type_into(pilot, "#f-login_url", "http://app.acme.example/login")
         # Production needs https: the error is inline and nothing invalid is saved.
         assert "must use https" in str(app.screen.query_one("#e-login_url").render())
@@ -80,7 +82,9 @@ async def test_walkthrough_then_resume_on_the_same_item() -> None:
         assert isinstance(app.screen, AttestDialog)
         assert "evidence is required" in str(app.screen.query_one("#dialog-error").render())
         app.screen.query_one("#evidence").focus()
-        app.screen.query_one("#evidence", TextArea).insert("https://partners.onyx.example/approvals/123")
+        app.screen.query_one("#evidence", TextArea).insert(
+            "https://partners.onyx.example/approvals/123"
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ItemScreen)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _ITEM_ID = re.compile(rf"^{_SLUG}\.{_SLUG}$")
@@ -84,6 +93,19 @@ class Item(BaseModel):
     applies_when: AppliesWhen = AppliesWhen()
     evidence: Evidence
     valid_days: int = Field(default=90, ge=1, le=3650)
+
+    @field_validator("applies_when", mode="wrap")
+    @classmethod
+    def _name_item_in_applies_when(
+        cls, value: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> AppliesWhen:
+        # The error's location is only an index; say which item it is.
+        try:
+            result: AppliesWhen = handler(value)
+        except ValidationError as exc:
+            problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
+            raise ValueError(f"item {info.data.get('id', '?')}: {problems}") from None
+        return result
 
     @model_validator(mode="after")
     def _probes_match_method(self) -> Item:

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
 
-from onyx_wizard.session import OpenSession, SessionError, open_session
+if TYPE_CHECKING:
+    from onyx_wizard.session import OpenSession
 
 
 class WizardApp(App[int]):
     """Onyx's launch checklist, screen by screen."""
 
-    CSS_PATH = "wizard.tcss"
+    CSS_PATH = Path(__file__).with_name("wizard.tcss")
     TITLE = "onyx-wizard"
     SUB_TITLE = "Production Launch Checklist"
     BINDINGS = [
@@ -44,6 +47,7 @@ class WizardApp(App[int]):
 
     def open(self, name: str, start: str = "overview") -> bool:
         """Open a session and show its overview (and the profile or last item, if asked)."""
+        from onyx_wizard.session import SessionError, open_session
         from onyx_wizard.tui.screens.item import ItemScreen
         from onyx_wizard.tui.screens.overview import OverviewScreen
         from onyx_wizard.tui.screens.profile import ProfileScreen
@@ -77,6 +81,8 @@ class WizardApp(App[int]):
 
     def apply(self, change: Callable[[], object]) -> str | None:
         """Run a change to the session; returns the error to show, or None when saved."""
+        from onyx_wizard.session import SessionError
+
         try:
             change()
         except (SessionError, ValueError) as exc:

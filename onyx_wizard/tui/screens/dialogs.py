@@ -112,7 +112,9 @@ class NewSessionDialog(FormDialog):
 class _ItemDialog(FormDialog):
     """A dialog about one item; `apply` runs the core change."""
 
-    def __init__(self, item: Item, operator: str, apply: Callable[[Callable[[], object]], str | None]) -> None:
+    def __init__(
+        self, item: Item, operator: str, apply: Callable[[Callable[[], object]], str | None]
+    ) -> None:
         super().__init__()
         self.item = item
         self.operator = operator
@@ -187,7 +189,9 @@ class WaiveDialog(_ItemDialog):
         except ValueError:
             return f"expiry {text!r} is not a date (YYYY-MM-DD)"
         return self._apply(
-            lambda: self._waive(self.value("by"), self.value("reason"), self.value("approver"), expires)
+            lambda: self._waive(
+                self.value("by"), self.value("reason"), self.value("approver"), expires
+            )
         )
 
     def result(self) -> str | None:

@@ -27,7 +27,11 @@ class ItemScreen(WizardScreen):
         Binding("w", "waive", "Waive", id="item.waive"),
         Binding("x", "not_applicable", "Not applicable", id="item.na"),
         Binding(
-            "c", "clear", "Clear", id="item.clear", show=False,
+            "c",
+            "clear",
+            "Clear",
+            id="item.clear",
+            show=False,
             tooltip="Undo the decision: the item is pending again",
         ),
         Binding("n", "next", "Next", id="item.next", tooltip="Next item of the checklist"),
@@ -81,8 +85,7 @@ class ItemScreen(WizardScreen):
             "[b]Guidance[/b]",
             escape(item.guidance),
             "",
-            "[b]Evidence asked for[/b]"
-            + ("" if item.evidence.required else " (optional)"),
+            "[b]Evidence asked for[/b]" + ("" if item.evidence.required else " (optional)"),
             escape(item.evidence.description),
             "",
             "[b]How it is satisfied[/b]",
@@ -120,10 +123,11 @@ class ItemScreen(WizardScreen):
         scope = "required" if item.required else "optional"
         applies = item.applies_when.describe()
         fresh = f"fresh for {item.valid_days} days"
+        probes = ", ".join(item.probes)
         how = {
             Method.ATTEST: "A person attests, with evidence.",
-            Method.PROBE: f"Automated probe: {', '.join(item.probes)}.",
-            Method.PROBE_ATTEST: f"Probe ({', '.join(item.probes)}) must pass, then a person attests.",
+            Method.PROBE: f"Automated probe: {probes}.",
+            Method.PROBE_ATTEST: f"Probe ({probes}) must pass, then a person attests.",
         }[item.method]
         return f"{how} {scope.capitalize()}; applies {applies}; {fresh}."
 
@@ -139,7 +143,9 @@ class ItemScreen(WizardScreen):
             lines.append(escape(f"  Reason: {record.reason}"))
         if record.waiver is not None:
             w = record.waiver
-            lines.append(escape(f"  Waiver: {w.reason} — approved by {w.approver}, expires {w.expires}"))
+            lines.append(
+                escape(f"  Waiver: {w.reason} — approved by {w.approver}, expires {w.expires}")
+            )
         for ref in record.evidence:
             lines.append(escape(f"  Evidence: {ref}"))
         return lines
@@ -159,7 +165,9 @@ class ItemScreen(WizardScreen):
 
         item = self.item
         if not item.method.needs_attestation:
-            self.notify("This item is proven by its probe; it can be waived or marked not applicable.")
+            self.notify(
+                "This item is proven by its probe; it can be waived or marked not applicable."
+            )
             return
         opened = self.opened
         dialog = AttestDialog(
@@ -178,7 +186,9 @@ class ItemScreen(WizardScreen):
             item,
             self._operator(),
             self.wizard.apply,
-            lambda by, reason, approver, expires: opened.waive(item.id, by, reason, approver, expires),
+            lambda by, reason, approver, expires: opened.waive(
+                item.id, by, reason, approver, expires
+            ),
         )
         self.app.push_screen(dialog, self._after_dialog)
 

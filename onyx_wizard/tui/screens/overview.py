@@ -46,9 +46,20 @@ class OverviewScreen(WizardScreen):
     BINDINGS = [
         Binding("enter", "open_section", "Open section", id="overview.open", show=False),
         Binding("e", "profile", "Edit profile", id="overview.profile"),
-        Binding("v", "review", "Review", id="overview.review", tooltip="The gate verdict and every blocker"),
-        Binding("j", "next_pending", "Next to do", id="overview.next",
-                tooltip="Open the first item that still blocks launch"),
+        Binding(
+            "v",
+            "review",
+            "Review",
+            id="overview.review",
+            tooltip="The gate verdict and every blocker",
+        ),
+        Binding(
+            "j",
+            "next_pending",
+            "Next to do",
+            id="overview.next",
+            tooltip="Open the first item that still blocks launch",
+        ),
         Binding("escape", "sessions", "Sessions", id="overview.sessions"),
     ]
 

@@ -98,19 +98,26 @@ class ProfileScreen(WizardScreen):
             yield Static("", id="e-features", classes="error")
             for field in FIELDS[2:]:
                 yield from self._row(field, profile)
-            yield Static("Credentials — stored in the OS keyring, never in a file", classes="subtitle")
+            yield Static(
+                "Credentials — stored in the OS keyring, never in a file", classes="subtitle"
+            )
             yield Static("Checking the keyring…", id="keyring-state", classes="hint")
             for key in SecretKey:
                 with Horizontal(classes="form-row"):
                     yield Label(key.value, classes="form-label")
-                    yield Input(password=True, id=f"s-{key.value}", placeholder=key.label, disabled=True)
+                    yield Input(
+                        password=True, id=f"s-{key.value}", placeholder=key.label, disabled=True
+                    )
 
     def _row(self, field: Field, profile: Profile) -> ComposeResult:
         with Vertical(classes="form-field"):
             with Horizontal(classes="form-row"):
                 yield Label(field.label, classes="form-label")
-                yield Input(_text(profile, field.name), placeholder=field.placeholder,
-                            id=_input_id(field.name))
+                yield Input(
+                    _text(profile, field.name),
+                    placeholder=field.placeholder,
+                    id=_input_id(field.name),
+                )
             yield Static("", id="e-" + _input_id(field.name)[2:], classes="error")
 
     def on_mount(self) -> None:
@@ -195,7 +202,9 @@ class ProfileScreen(WizardScreen):
         failed = [
             field.label
             for field in FIELDS
-            if not self._save_field(field.name, self.query_one(f"#{_input_id(field.name)}", Input).value)
+            if not self._save_field(
+                field.name, self.query_one(f"#{_input_id(field.name)}", Input).value
+            )
         ]
         if failed:
             self.notify("Not saved, fix first: " + ", ".join(failed), severity="warning")
@@ -231,7 +240,9 @@ class ProfileScreen(WizardScreen):
         for key, source in sources.items():
             widget = self.query_one(f"#s-{key.value}", Input)
             widget.disabled = False
-            widget.placeholder = f"✓ set ({source}) — type to replace" if source else f"○ not set — {key.label}"
+            widget.placeholder = (
+                f"✓ set ({source}) — type to replace" if source else f"○ not set — {key.label}"
+            )
 
     def _store_secret(self, key: SecretKey, widget: Input) -> None:
         value = widget.value

@@ -44,7 +44,9 @@ class SectionScreen(WizardScreen):
         for item in section.items:
             state = verdict.states[item.id]
             extra = "" if state.applicable else "  (does not apply)"
-            options.add_option(Option(f"{status_markup(state.status, 11)} {item.title}{extra}", id=item.id))
+            options.add_option(
+                Option(f"{status_markup(state.status, 11)} {item.title}{extra}", id=item.id)
+            )
         options.highlighted = highlighted if highlighted is not None else 0
         options.focus()
 

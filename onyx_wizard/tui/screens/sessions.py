@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from onyx_wizard.checklist import load_checklist
-from onyx_wizard.gate import evaluate
-from onyx_wizard.session import SessionError, SessionListing, list_sessions, new_session
 from onyx_wizard.tui.screens.base import WizardScreen
+
+if TYPE_CHECKING:
+    from onyx_wizard.progress import SessionRow
 
 
 class SessionsScreen(WizardScreen):
@@ -23,55 +26,54 @@ class SessionsScreen(WizardScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Sessions", classes="screen-title")
-        yield Static("", id="sessions-hint", classes="hint")
+        yield Static("Reading sessions…", id="sessions-hint", classes="hint")
         yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
+        self._rows: list[SessionRow] = []
         table = self.query_one(DataTable)
         table.add_columns("Name", "App", "Environment", "Progress", "Last saved")
+        table.focus()
 
     def on_screen_resume(self) -> None:
         self.action_reload()
 
     def action_reload(self) -> None:
+        # Reading and checking every session file happens off the UI thread, after the
+        # first frame: the list fills in a moment later and the keys answer meanwhile.
+        self.call_after_refresh(self._read_sessions)
+
+    @work(thread=True, exclusive=True, group="sessions")
+    def _read_sessions(self) -> None:
+        from onyx_wizard.progress import session_rows
+
+        rows = session_rows()
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[SessionRow]) -> None:
+        self._rows = rows
         table = self.query_one(DataTable)
         table.clear()
-        self._listings: list[SessionListing] = list_sessions()
-        checklist = load_checklist()
-        for listing in self._listings:
-            saved = listing.modified.astimezone().strftime("%Y-%m-%d %H:%M")
-            session = listing.session
-            if session is None:
-                table.add_row(listing.path.stem, "⚠ unreadable file", "", "", saved)
-                continue
-            verdict = evaluate(session, checklist)
-            done = sum(s.done for s in verdict.sections)
-            total = sum(s.total for s in verdict.sections)
-            progress = f"{done}/{total}" + ("  ✓ ready" if verdict.ready else "")
+        for row in rows:
+            app = "⚠ unreadable file" if row.error else row.app_name
             table.add_row(
-                session.name,
-                session.profile.app_name or "(no app name)",
-                session.profile.environment.value,
-                progress,
-                saved,
-                key=session.name,
+                row.name, app, row.environment, row.progress, row.saved, key=str(row.path)
             )
         hint = self.query_one("#sessions-hint", Static)
-        if self._listings:
+        if rows:
             hint.update("Enter resumes the selected session · n starts a new one · ? help")
         else:
             hint.update("No sessions yet. Press n to start one.")
-        table.focus()
 
     def action_open(self) -> None:
         table = self.query_one(DataTable)
-        if not self._listings or table.cursor_row < 0:
+        if not self._rows or not 0 <= table.cursor_row < len(self._rows):
             return
-        listing = self._listings[table.cursor_row]
-        if listing.session is None:
-            self.notify(listing.error, title="Cannot open session", severity="error", timeout=15)
+        row = self._rows[table.cursor_row]
+        if row.error:
+            self.notify(row.error, title="Cannot open session", severity="error", timeout=15)
             return
-        self.wizard.open(listing.session.name, "resume")
+        self.wizard.open(row.name, "resume")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -88,6 +90,8 @@ class SessionsScreen(WizardScreen):
 
     @staticmethod
     def _create(name: str) -> str | None:
+        from onyx_wizard.session import SessionError, new_session
+
         try:
             new_session(name)
         except SessionError as exc:

@@ -1,0 +1,135 @@
+"""Render each main screen of the real wizard to screenshots/*.svg.
+
+Runs the app under Textual's `run_test` against a throwaway data folder holding a sample
+session, so the pictures show the product as an operator sees it. Usage:
+
+    .venv/bin/python scripts/screenshots.py [--out screenshots]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+SIZE = (100, 30)
+SMALL = (80, 24)
+
+
+def sample_session() -> None:
+    """A session part-way through the checklist (no secrets: none are needed to look)."""
+    from onyx_wizard.profile import Profile
+    from onyx_wizard.session import new_session, now
+
+    profile = Profile(
+        app_name="Acme Messenger",
+        app_description="Team chat that sends order updates through Onyx messaging.",
+        production_domain="acme.example",
+        allowed_origins=["https://app.acme.example"],
+        redirect_uris=["https://app.acme.example/onyx/callback"],
+        login_url="https://app.acme.example/login/onyx",
+        protected_url="https://api.acme.example/v1/me",
+        webhook_url="https://hooks.acme.example/onyx/events",
+        webhook_events=["message.delivered", "message.blocked", "access.revoked"],
+        privacy_notice_url="https://acme.example/privacy",
+        features=["sign-in", "messaging", "events"],
+        requested_scopes=["openid", "profile", "messages:send"],
+        onyx_authorize_url="https://auth.onyx.example/oauth/authorize",
+        client_id="acme-prod",
+        preview_client_id="acme-preview",
+    )
+    opened = new_session("acme-prod", profile=profile)
+    opened.set_operator("Dana Reyes")
+    opened.attest(
+        "app-identity.app-name-approved",
+        "Dana Reyes",
+        "Matches the portal approval",
+        ["https://partners.onyx.example/apps/acme/approval"],
+    )
+    opened.attest(
+        "app-identity.app-description-clear",
+        "Dana Reyes",
+        "Reviewed with product",
+        ["ONYX-4821"],
+    )
+    opened.waive(
+        "app-identity.app-ownership-verified",
+        "Dana Reyes",
+        "Ownership letter in legal review",
+        "Sam Lee",
+        (now() + timedelta(days=21)).date(),
+    )
+    opened.mark_not_applicable(
+        "consent-and-scopes.connected-app-visibility",
+        "Dana Reyes",
+        "Acme has no connected-apps page",
+    )
+    opened.set_cursor("app-identity.app-name-approved")
+
+
+async def render(out: Path) -> list[Path]:
+    from textual.pilot import Pilot
+
+    from onyx_wizard.tui.app import WizardApp
+    from onyx_wizard.tui.screens.item import ItemScreen
+
+    written: list[Path] = []
+
+    async def shot(pilot: Pilot[int], name: str) -> None:
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        path = out / f"{name}.svg"
+        pilot.app.save_screenshot(path.name, str(out))
+        written.append(path)
+
+    app = WizardApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await shot(pilot, "01-sessions")
+        await pilot.press("enter")
+        await shot(pilot, "03-overview")
+        await pilot.press("e")
+        await shot(pilot, "02-profile")
+        await pilot.press("escape")
+        await pilot.press("enter")
+        await shot(pilot, "04-section")
+        await pilot.press("enter")
+        await shot(pilot, "05-item")
+        await pilot.press("n", "n", "n")
+        await shot(pilot, "06-item-probe")
+        await pilot.press("p", "p")
+        await pilot.press("a")
+        await shot(pilot, "07-attest")
+        await pilot.press("escape", "escape", "escape", "v")
+        await shot(pilot, "08-review")
+        await pilot.press("question_mark")
+        await shot(pilot, "09-help")
+
+    app = WizardApp(session="acme-prod")
+    async with app.run_test(size=SMALL) as pilot:
+        app.push_screen(ItemScreen("app-identity.app-ownership-verified"))
+        await shot(pilot, "10-item-80x24")
+    return written
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots"
+    )
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="onyx-wizard-shots-") as home:
+        os.environ["ONYX_WIZARD_HOME"] = home
+        sample_session()
+        for old in args.out.glob("*.svg"):
+            old.unlink()
+        for path in asyncio.run(render(args.out)):
+            print(path)
+
+
+if __name__ == "__main__":
+    main()
