@@ -67,7 +67,6 @@ def sample_session() -> None:
         "Dana Reyes",
         "Acme has no connected-apps page",
     )
-    opened.set_cursor("app-identity.app-name-approved")
 
 
 async def render(out: Path) -> list[Path]:

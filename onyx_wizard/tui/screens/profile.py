@@ -89,12 +89,16 @@ class ProfileScreen(WizardScreen):
                     [(env.value, env.value) for env in Environment],
                     value=profile.environment.value,
                     allow_blank=False,
+                    compact=True,
                     id="f-environment",
                 )
-            yield Label("Features", classes="form-label")
-            yield SelectionList[str](
-                *[(f, f, f in profile.features) for f in FEATURES], id="f-features"
-            )
+            with Horizontal(classes="form-row"):
+                yield Label("Features", classes="form-label")
+                yield SelectionList[str](
+                    *[(f, f, f in profile.features) for f in FEATURES],
+                    compact=True,
+                    id="f-features",
+                )
             yield Static("", id="e-features", classes="error")
             for field in FIELDS[2:]:
                 yield from self._row(field, profile)
