@@ -188,6 +188,152 @@ def cmd_status(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_check(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from onyx_wizard import check
+    from onyx_wizard.checklist import load_checklist
+    from onyx_wizard.gate import evaluate
+    from onyx_wizard.probes import ProbeResult, ProbeSetupError
+    from onyx_wizard.profile import load_profile
+    from onyx_wizard.report import check as report
+    from onyx_wizard.secrets import load_secrets
+    from onyx_wizard.session import SCHEMA_VERSION, Session, now
+
+    if (args.name is None) == (args.profile is None):
+        raise CommandError("check needs a session NAME or --profile FILE (one of them)")
+    checklist = load_checklist()
+    opened = None
+    if args.profile is not None:
+        profile = load_profile(args.profile)
+        stamp = now()
+        session = Session(
+            schema_version=SCHEMA_VERSION,
+            name="profile",
+            created_at=stamp,
+            updated_at=stamp,
+            checklist_version=checklist.version,
+            profile=profile,
+        )
+        loaded = load_secrets(None, profile.environment.value)
+    else:
+        opened = _open(args.name)
+        session, profile = opened.session, opened.session.profile
+        loaded = load_secrets(opened.name, profile.environment.value)
+    try:
+        probe_ids, item_ids = check.select(checklist, profile, args.only or ())
+    except check.SelectionError as exc:
+        raise CommandError(str(exc)) from None
+    if not probe_ids:
+        raise CommandError("no probe applies to this profile (check its features)")
+
+    live = sys.stderr.isatty()
+
+    def progress(result: ProbeResult) -> None:
+        if live:
+            print(
+                f"  {result.outcome.value:<7} {result.probe_id} ({result.duration_ms} ms)",
+                file=sys.stderr,
+            )
+
+    if live:
+        print(f"Running {len(probe_ids)} probe(s)…", file=sys.stderr)
+    try:
+        check_run = asyncio.run(
+            check.run_check(probe_ids, profile, loaded.values, on_result=progress)
+        )
+    except ProbeSetupError as exc:
+        raise CommandError(str(exc)) from None
+    if opened is not None:
+        opened.record_probe_results(check.to_records(check_run.results, check_run.started_at))
+        verdict = evaluate(opened.session, checklist)
+    else:
+        verdict = check.verdict_with(session, checklist, check_run)
+    doc = check.document(checklist, profile, check_run, verdict, item_ids)
+    render = {"json": report.as_json, "junit": report.as_junit, "text": report.as_text}[args.format]
+    output = render(doc)
+    if args.output:
+        from pathlib import Path
+
+        Path(args.output).write_text(output, encoding="utf-8")
+        summary = report.as_text(doc).rstrip().splitlines()[-1]
+        print(f"{summary}\nwrote {args.format} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(output)
+    code = check_run.exit_code
+    if code == EXIT_ENV:
+        missing = [r.probe_id for r in check_run.results if r.reason_code == "SECRET_MISSING"]
+        why = f" ({loaded.keyring_problem})" if loaded.keyring_problem else ""
+        print(
+            f"onyx-wizard: skipped for a missing secret: {', '.join(missing)}{why}", file=sys.stderr
+        )
+    return code
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from onyx_wizard.demo import FAULTS, DemoDeployment
+
+    if args.list_faults:
+        width = max(len(name) for name in FAULTS)
+        for name, fault in FAULTS.items():
+            print(f"{name.ljust(width)}  {fault.description}  [{fault.probe}: {fault.reason_code}]")
+        return EXIT_OK
+    try:
+        deployment = DemoDeployment(args.fault or ())
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    with deployment:
+        if args.serve:
+            return _serve_demo(deployment)
+        return _demo_wizard(deployment)
+
+
+def _serve_demo(deployment: Any) -> int:
+    import shlex
+    import tempfile
+    import threading
+    from pathlib import Path
+
+    from onyx_wizard.demo import write_profile
+
+    folder = Path(tempfile.mkdtemp(prefix="onyx-wizard-demo-"))
+    profile_path = folder / "profile.toml"
+    write_profile(deployment, profile_path)
+    faults = ", ".join(deployment.faults) or "none"
+    print(f"Demo partner app at {deployment.base_url} (faults: {faults})")
+    print(f"Profile: {profile_path}")
+    print("Its secrets (demo values, in memory only; export them where you run `check`):")
+    for key, value in deployment.secrets().items():
+        print(f"  export {key.env_var}={shlex.quote(value)}")
+    print(f"Then: onyx-wizard check --profile {profile_path}")
+    print("Ctrl-C stops the demo.", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        print("\nStopped.")
+    return EXIT_OK
+
+
+def _demo_wizard(deployment: Any) -> int:
+    import os
+    import shutil
+    import tempfile
+
+    from onyx_wizard.session import new_session
+
+    # The demo keeps its session in a folder of its own (removed at exit) so it never touches
+    # the operator's sessions, and its secrets only in this process's environment.
+    home = tempfile.mkdtemp(prefix="onyx-wizard-demo-")
+    os.environ["ONYX_WIZARD_HOME"] = home
+    for key, value in deployment.secrets().items():
+        os.environ[key.env_var] = value
+    try:
+        new_session("demo", profile=deployment.profile())
+        return _run_tui(session="demo", screen="overview")
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+
+
 def _store(name: str) -> Any:
     from onyx_wizard.secrets import SecretStore
 
@@ -283,6 +429,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "check",
+        help="run the probes headless (CI): exit 0 pass, 1 fail/error, 2 usage, 3 environment",
+    )
+    p.add_argument("name", nargs="?", help="session name (results are saved into it)")
+    p.add_argument("--profile", type=_path, help="a profile.toml instead of a session")
+    p.add_argument(
+        "--only",
+        action="append",
+        metavar="ITEM_OR_PROBE",
+        help="run only this item's probes, or this probe (repeatable)",
+    )
+    p.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    p.add_argument("--output", "-o", type=_path, help="write the report here instead of stdout")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser(
+        "demo", help="the wizard against the built-in sample partner app (HTTPS on 127.0.0.1)"
+    )
+    p.add_argument(
+        "--fault",
+        action="append",
+        metavar="NAME",
+        help="break one behaviour of the sample app (repeatable; see --list-faults)",
+    )
+    p.add_argument(
+        "--serve",
+        action="store_true",
+        help="only serve: print a profile.toml path and the secrets' variables",
+    )
+    p.add_argument("--list-faults", action="store_true", help="name every fault, one line each")
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("secrets", help="manage a session's credentials in the OS keyring")
     p.add_argument("action", choices=("list", "set", "delete"))

@@ -89,7 +89,11 @@ def _probe_summary(
     item: Item, probes: Mapping[str, ProbeRecord]
 ) -> tuple[str, datetime | None, list[str]]:
     """('none'|'partial'|'passed'|'failed', time of the oldest pass, failing probe ids)."""
-    results = [probes.get(pid) for pid in item.probes]
+    # A skipped probe (missing secret or profile field) has not run: it neither passes nor fails.
+    results = [
+        None if r is None or r.outcome == "skipped" else r
+        for r in (probes.get(pid) for pid in item.probes)
+    ]
     failing = [
         pid for pid, r in zip(item.probes, results, strict=True) if r and r.outcome not in _PROBE_OK
     ]
@@ -136,7 +140,7 @@ def item_state(
             return ItemState(
                 item, Status.STALE, False, True, f"probe result older than {item.valid_days} days"
             )
-        return ItemState(item, Status.PENDING, False, True, _not_run(item, probe_state))
+        return ItemState(item, Status.PENDING, False, True, _not_run(item, probe_state, probes))
 
     attested = status is RecordedStatus.ATTESTED
     if item.method is Method.PROBE_ATTEST:
@@ -155,7 +159,7 @@ def item_state(
             return ItemState(item, Status.FAILED, False, True, _failing(failing, probes))
         if probe_state != "passed":
             status_shown = Status.ATTESTED if attested else Status.PENDING
-            return ItemState(item, status_shown, False, True, _not_run(item, probe_state))
+            return ItemState(item, status_shown, False, True, _not_run(item, probe_state, probes))
         if not _fresh(passed_at, item, when):
             return ItemState(
                 item, Status.STALE, False, True, f"probe result older than {item.valid_days} days"
@@ -171,7 +175,14 @@ def item_state(
     return ItemState(item, Status.ATTESTED, True, True)
 
 
-def _not_run(item: Item, probe_state: str) -> str:
+def _not_run(item: Item, probe_state: str, probes: Mapping[str, ProbeRecord]) -> str:
+    skipped = [
+        f"{pid} skipped: {probes[pid].message}"
+        for pid in item.probes
+        if pid in probes and probes[pid].outcome == "skipped"
+    ]
+    if skipped:
+        return "; ".join(skipped)
     noun = "probe has" if len(item.probes) == 1 else "probes have"
     if probe_state == "partial":
         return f"not every {noun.split()[0]} has run yet"

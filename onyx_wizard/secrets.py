@@ -166,3 +166,39 @@ class SecretStore:
         """Every secret value this session holds (for the scanner and leak checks)."""
         found = [self.get(key) for key in SecretKey]
         return [value for value in found if value]
+
+
+@dataclass(frozen=True)
+class LoadedSecrets:
+    """The secrets found for a run, and why the keyring could not be read (if it could not)."""
+
+    values: dict[SecretKey, str]
+    keyring_problem: str = ""
+
+
+def load_secrets(session: str | None, environment: str) -> LoadedSecrets:
+    """Every secret available from `ONYX_WIZARD_<KEY>` variables or the keyring.
+
+    With no session (a bare profile file) only the variables are read.
+
+    A keyring that cannot be used is not an error here: the probes that need a missing secret
+    are skipped, and `keyring_problem` says why the keyring gave nothing.
+    """
+    store = SecretStore(session or "", environment)
+    values: dict[SecretKey, str] = {}
+    problem = "" if session else "no session: secrets come from ONYX_WIZARD_<KEY> variables only"
+    for key in SecretKey:
+        env = os.environ.get(key.env_var)
+        if env:
+            values[key] = env
+            continue
+        if problem:
+            continue  # the keyring already failed (or there is no session to look under)
+        try:
+            value = store.get(key)
+        except KeyringUnavailable as exc:
+            problem = str(exc)
+            continue
+        if value:
+            values[key] = value
+    return LoadedSecrets(values, problem)

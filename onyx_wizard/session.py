@@ -442,6 +442,45 @@ class OpenSession:
             return
         self._change(by, "cleared", item_id, f"was {previous.status}")
 
+    def record_probe_results(self, results: dict[str, ProbeRecord], by: str = "") -> None:
+        """Store probe results and what they mean for probe items (one save, one history entry)."""
+        apply_probe_results(self.session, self.checklist, results)
+        counts: dict[str, int] = {}
+        for record in results.values():
+            counts[record.outcome] = counts.get(record.outcome, 0) + 1
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
+        self._change(by, "probes-run", detail=f"{len(results)} probe(s): {summary}")
+
+
+def apply_probe_results(
+    session: Session, checklist: Checklist, results: dict[str, ProbeRecord]
+) -> None:
+    """Put probe results into a session (in memory).
+
+    A `skipped` result never replaces an earlier real result: a run without the secrets must
+    not erase what a run with them found. Items proven by probes alone get the status their
+    probes give them, unless a person waived them or set them aside.
+    """
+    for probe_id, record in results.items():
+        previous = session.probes.get(probe_id)
+        if record.outcome == "skipped" and previous is not None and previous.outcome != "skipped":
+            continue
+        session.probes[probe_id] = record
+    for item in checklist.items:
+        if item.method.needs_attestation or not set(item.probes) & set(results):
+            continue
+        if session.record(item.id).status in (RecordedStatus.WAIVED, RecordedStatus.NOT_APPLICABLE):
+            continue
+        outcomes = [session.probes.get(pid) for pid in item.probes]
+        ran = [r for r in outcomes if r is not None and r.outcome != "skipped"]
+        if any(r.outcome not in ("pass", "warn") for r in ran):
+            status = RecordedStatus.FAILED
+        elif ran and len(ran) == len(outcomes):
+            status = RecordedStatus.PASSED
+        else:
+            status = RecordedStatus.PENDING
+        session.items[item.id] = ItemRecord(status=status, by="probe", at=now())
+
 
 def new_session(name: str, path: Path | None = None, profile: Profile | None = None) -> OpenSession:
     """Create a session file; refuses to replace an existing one."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input, TextArea
+from textual.widgets import Collapsible, DataTable, Input, TextArea
 
 from onyx_wizard.gate import Status, evaluate
 from onyx_wizard.session import RecordedStatus, open_session
@@ -143,7 +144,7 @@ async def test_walkthrough_then_resume_on_the_same_item() -> None:
         assert "waived" in str(screen.query_one("#item-status").render())
         await pilot.press("p")
         await pilot.pause()
-        detail = str(screen.query_one("#item-detail").render())
+        detail = str(screen.query_one("#item-record").render())
         assert "Dana Reyes" in detail and "Name matches the approval" in detail
     reloaded = open_session("acme").session
     assert reloaded.items == first.items
@@ -176,8 +177,8 @@ async def test_probe_items_say_their_probe_has_not_run_and_can_be_waived() -> No
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(ItemScreen("app-identity.allowed-origins"))
         await pilot.pause()
-        detail = str(app.screen.query_one("#item-detail").render())
-        assert "cors-preflight: not run yet" in detail
+        panels = " ".join(str(w.render()) for w in app.screen.query("#probe-results Static"))
+        assert "cors-preflight: not run yet" in panels
         await pilot.press("a")  # a probe item cannot be attested
         await pilot.pause()
         assert isinstance(app.screen, ItemScreen)
@@ -201,7 +202,7 @@ async def test_help_and_palette_list_the_screen_actions() -> None:
         app.push_screen(ItemScreen("app-identity.app-name-approved"))
         await pilot.pause()
         titles = [command.title for command in app.get_system_commands(app.screen)]
-        for wanted in ("Attest", "Waive", "Not applicable", "Clear", "Next", "Prev", "Help"):
+        for wanted in ("Attest", "Waive", "Not applicable", "Clear", "Run probes", "Next", "Prev"):
             assert wanted in titles
         await pilot.press("question_mark")
         await pilot.pause()
@@ -227,3 +228,82 @@ async def test_broken_session_is_reported_not_opened(tmp_path: object) -> None:
         assert app.screen.__class__.__name__ == "SessionsScreen"
     assert path.read_bytes() == before
     assert opened.path == path
+
+
+async def test_run_all_probes_live_while_keys_still_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.session import new_session
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    # webhook-slow keeps one probe busy for its 10 s budget, so keys are pressed mid-run.
+    with DemoDeployment(["cors-null-origin", "webhook-slow"]) as deployment:
+        for key, value in deployment.secrets().items():
+            monkeypatch.setenv(key.env_var, value)
+        new_session("live", profile=deployment.profile())
+        app = WizardApp(session="live")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("r")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            assert screen.running
+            # The UI answers while probes run: help opens and closes, the cursor moves.
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "HelpScreen"
+            await pilot.press("escape")
+            await pilot.press("down", "down")
+            assert app.screen is screen
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not screen.running
+            assert set(screen.results) == set(screen.probe_ids)
+            status = str(screen.query_one("#run-status").render())
+            assert status.startswith("Done") and "saved" in status
+            table = screen.query_one("#run-table", DataTable)
+            assert "✗ fail" in str(table.get_cell("cors-preflight", "outcome"))
+            assert "CORS_NULL_ORIGIN_ALLOWED" in str(table.get_cell("cors-preflight", "reason"))
+
+            # The item shows the result, with its evidence in a collapsible panel.
+            await pilot.press("escape")
+            app.push_screen(ItemScreen("app-identity.allowed-origins"))
+            await pilot.pause()
+            panel = app.screen.query_one("#evidence-cors-preflight", Collapsible)
+            assert "CORS_NULL_ORIGIN_ALLOWED" in str(panel.title)
+            assert panel.collapsed
+            assert "fail" in str(app.screen.query_one("#item-status").render())
+    saved = open_session("live").session
+    assert saved.probes["cors-preflight"].reason_code == "CORS_NULL_ORIGIN_ALLOWED"
+    assert saved.items["app-identity.allowed-origins"].status is RecordedStatus.FAILED
+
+
+async def test_cancel_a_run_keeps_what_finished(monkeypatch: pytest.MonkeyPatch) -> None:
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.session import new_session
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    with DemoDeployment(["webhook-slow"]) as deployment:
+        for key, value in deployment.secrets().items():
+            monkeypatch.setenv(key.env_var, value)
+        new_session("cancel", profile=deployment.profile())
+        app = WizardApp(session="cancel")
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.press("r")
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            # Every fast probe lands; the slow webhook is still waiting.
+            for _ in range(200):
+                if len(screen.results) >= len(screen.probe_ids) - 1:
+                    break
+                await pilot.pause(0.05)
+            assert "webhook-delivery" not in screen.results
+            await pilot.press("escape")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert not screen.running
+            assert str(screen.query_one("#run-status").render()).startswith("Cancelled")
+            table = screen.query_one("#run-table", DataTable)
+            assert "cancelled" in str(table.get_cell("webhook-delivery", "outcome"))
+    saved = open_session("cancel").session
+    assert "webhook-delivery" not in saved.probes
+    assert saved.probes["cors-preflight"].outcome == "pass"

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
-from textual.widgets import Static
+from textual.widgets import Collapsible, Static
 
 from onyx_wizard.checklist import Item, Method
-from onyx_wizard.gate import ItemState, evaluate
+from onyx_wizard.gate import evaluate
+from onyx_wizard.report.evidence import describe_all
 from onyx_wizard.session import ItemRecord, RecordedStatus
 from onyx_wizard.tui.screens.base import WizardScreen
 from onyx_wizard.tui.status import status_markup
@@ -34,6 +35,7 @@ class ItemScreen(WizardScreen):
             show=False,
             tooltip="Undo the decision: the item is pending again",
         ),
+        Binding("r", "run_probes", "Run probes", id="item.run", tooltip="Run this item's probes"),
         Binding("n", "next", "Next", id="item.next", tooltip="Next item of the checklist"),
         Binding("p", "previous", "Prev", id="item.previous", tooltip="Previous item"),
         Binding("escape", "back", "Back", id="item.back"),
@@ -48,6 +50,8 @@ class ItemScreen(WizardScreen):
         yield Static("", id="item-status")
         with VerticalScroll(id="item-body"):
             yield Static("", id="item-detail")
+            yield Vertical(id="probe-results")
+            yield Static("", id="item-record")
 
     def on_screen_resume(self) -> None:
         self.show(self.item_id)
@@ -73,10 +77,38 @@ class ItemScreen(WizardScreen):
             f"[b]{escape(item.title)}[/b]\nStatus: {status_markup(state.status)}{reason}"
         )
         record = opened.session.record(item_id)
-        self.query_one("#item-detail", Static).update(self._detail(item, state, record))
+        self.query_one("#item-detail", Static).update(self._detail(item))
+        self._show_probes(item)
+        self.query_one("#item-record", Static).update(self._recorded(item, record))
         self.query_one("#item-body", VerticalScroll).scroll_home(animate=False)
 
-    def _detail(self, item: Item, state: ItemState, record: ItemRecord) -> str:
+    def _show_probes(self, item: Item) -> None:
+        """One collapsible panel per probe: outcome and message, evidence inside."""
+        box = self.query_one("#probe-results", Vertical)
+        box.remove_children()
+        if not item.method.needs_probe:
+            return
+        panels: list[Static | Collapsible] = [Static("\n[b]Probe results[/b]  (r runs them)")]
+        for probe_id in item.probes:
+            result = self.opened.session.probes.get(probe_id)
+            if result is None:
+                panels.append(Static(f"  ○ {escape(probe_id)}: not run yet"))
+                continue
+            icon = {"pass": "✓", "warn": "!", "skipped": "–"}.get(result.outcome, "✗")
+            stamp = result.at.astimezone().strftime("%Y-%m-%d %H:%M")
+            title = f"{icon} {probe_id}: {result.outcome} {result.reason_code} — {result.message}"
+            lines = [f"ran {stamp} in {result.duration_ms} ms", *describe_all(result.evidence)]
+            panels.append(
+                Collapsible(
+                    Static(escape("\n".join(lines)), classes="evidence"),
+                    title=title,
+                    collapsed=True,
+                    id=f"evidence-{probe_id}",
+                )
+            )
+        box.mount_all(panels)
+
+    def _detail(self, item: Item) -> str:
         section = self.opened.checklist.section_of(item.id)
         parts = [
             "[b]Source[/b]",
@@ -91,24 +123,10 @@ class ItemScreen(WizardScreen):
             "[b]How it is satisfied[/b]",
             escape(self._method(item)),
         ]
-        if item.method.needs_probe:
-            parts += ["", "[b]Probe results[/b]"]
-            for probe_id in item.probes:
-                result = self.opened.session.probes.get(probe_id)
-                if result is None:
-                    parts.append(f"  ○ {escape(probe_id)}: not run yet")
-                else:
-                    icon = "✓" if result.outcome in ("pass", "warn") else "✗"
-                    parts.append(
-                        f"  {icon} {escape(probe_id)}: {result.outcome} "
-                        f"{escape(result.reason_code)} — {escape(result.message)}"
-                    )
-            if not self.opened.session.probes:
-                parts.append(
-                    "  This version of onyx-wizard does not run probes yet: waive the item "
-                    "(with approver and expiry) or mark it not applicable."
-                )
-        parts += ["", "[b]Recorded[/b]", *self._record(record)]
+        return "\n".join(parts)
+
+    def _recorded(self, item: Item, record: ItemRecord) -> str:
+        parts = ["", "[b]Recorded[/b]", *self._record(record)]
         history = [h for h in self.opened.session.history if h.item == item.id]
         if history:
             parts += ["", "[b]History[/b]"]
@@ -210,6 +228,14 @@ class ItemScreen(WizardScreen):
         if error:
             self.notify(error, severity="error")
         self.show(self.item_id)
+
+    def action_run_probes(self) -> None:
+        from onyx_wizard.tui.screens.run import RunScreen
+
+        if not self.item.probes:
+            self.notify("This item has no probe: a person attests it.")
+            return
+        self.app.push_screen(RunScreen(only=[self.item_id]))
 
     def _step(self, delta: int) -> None:
         ids = [item.id for item in self.opened.checklist.items]

@@ -45,6 +45,7 @@ class OverviewScreen(WizardScreen):
 
     BINDINGS = [
         Binding("enter", "open_section", "Open section", id="overview.open", show=False),
+        Binding("r", "run_all", "Run all probes", id="overview.run"),
         Binding("e", "profile", "Edit profile", id="overview.profile"),
         Binding(
             "v",
@@ -104,6 +105,11 @@ class OverviewScreen(WizardScreen):
         from onyx_wizard.tui.screens.profile import ProfileScreen
 
         self.app.push_screen(ProfileScreen())
+
+    def action_run_all(self) -> None:
+        from onyx_wizard.tui.screens.run import RunScreen
+
+        self.app.push_screen(RunScreen())
 
     def action_review(self) -> None:
         from onyx_wizard.tui.screens.review import ReviewScreen

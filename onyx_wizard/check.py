@@ -1,0 +1,171 @@
+"""A probe run over a session or a profile: which probes, the run, and the check document.
+
+The TUI's "Run all probes" and the headless `onyx-wizard check` both go through here, so they
+pick the same probes and save results the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from onyx_wizard.checklist import Checklist
+from onyx_wizard.gate import Verdict, evaluate
+from onyx_wizard.probes import Outcome, ProbeResult, ProbeSettings, run_probes
+from onyx_wizard.profile import Profile
+from onyx_wizard.secrets import SecretKey
+from onyx_wizard.session import ProbeRecord, Session, apply_probe_results, now
+
+CHECK_SCHEMA = "onyx-wizard/check/v1"
+
+
+class SelectionError(ValueError):
+    """`--only` named something that is neither an item nor a probe."""
+
+
+def applies(item_features: Sequence[str], profile: Profile) -> bool:
+    return not item_features or bool(set(item_features) & set(profile.features))
+
+
+def select(
+    checklist: Checklist, profile: Profile, only: Sequence[str] = ()
+) -> tuple[list[str], list[str]]:
+    """(probe ids to run, item ids they cover) for the applicable probe items, or for `only`.
+
+    `only` holds item ids or probe ids; an item brings its probes, a probe brings the items
+    that use it.
+    """
+    items = [
+        item
+        for item in checklist.items
+        if item.method.needs_probe and applies(item.applies_when.features, profile)
+    ]
+    if not only:
+        every = list(dict.fromkeys(pid for item in items for pid in item.probes))
+        return every, [item.id for item in items]
+    every_probe = {pid for item in checklist.items for pid in item.probes}
+    probe_ids: list[str] = []
+    item_ids: list[str] = []
+    for wanted in only:
+        if wanted in every_probe:
+            probe_ids.append(wanted)
+            item_ids += [item.id for item in items if wanted in item.probes]
+            continue
+        try:
+            item = checklist.item(wanted)
+        except KeyError:
+            raise SelectionError(
+                f"--only {wanted!r} is neither a checklist item nor a probe "
+                "(see `onyx-wizard checklist`)"
+            ) from None
+        if not item.probes:
+            raise SelectionError(f"--only {wanted!r}: that item has no probe (it is attested)")
+        probe_ids += item.probes
+        item_ids.append(item.id)
+    return list(dict.fromkeys(probe_ids)), list(dict.fromkeys(item_ids))
+
+
+def to_records(
+    results: Sequence[ProbeResult], at: datetime | None = None
+) -> dict[str, ProbeRecord]:
+    """Probe results as the session stores them."""
+    at = at or now()
+    return {
+        r.probe_id: ProbeRecord(
+            outcome=r.outcome.value,
+            reason_code=r.reason_code,
+            message=r.message,
+            at=at,
+            duration_ms=r.duration_ms,
+            evidence=r.evidence,
+        )
+        for r in results
+    }
+
+
+@dataclass
+class CheckRun:
+    """What one run produced: its results, when, and how long it took."""
+
+    started_at: datetime
+    duration_ms: int
+    results: list[ProbeResult]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all ran probes passed (warn allowed), 1 a fail or error, 3 a secret was missing."""
+        if any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results):
+            return 1
+        if any(r.reason_code == "SECRET_MISSING" for r in self.results):
+            return 3
+        return 0
+
+
+async def run_check(
+    probe_ids: Sequence[str],
+    profile: Profile,
+    secrets: dict[SecretKey, str],
+    *,
+    settings: ProbeSettings | None = None,
+    on_start: Callable[[str], None] | None = None,
+    on_result: Callable[[ProbeResult], None] | None = None,
+) -> CheckRun:
+    """Run the probes concurrently and time the whole run."""
+    started = now()
+    start = time.perf_counter()
+    results = await run_probes(
+        probe_ids, profile, secrets, settings=settings, on_start=on_start, on_result=on_result
+    )
+    return CheckRun(started, int((time.perf_counter() - start) * 1000), results)
+
+
+def verdict_with(session: Session, checklist: Checklist, check_run: CheckRun) -> Verdict:
+    """The gate's verdict for the session with this run's results in it (session unchanged)."""
+    merged = session.model_copy(deep=True)
+    apply_probe_results(merged, checklist, to_records(check_run.results, check_run.started_at))
+    return evaluate(merged, checklist)
+
+
+def document(
+    checklist: Checklist,
+    profile: Profile,
+    check_run: CheckRun,
+    verdict: Verdict,
+    item_ids: Sequence[str],
+) -> dict[str, Any]:
+    """The `onyx-wizard/check/v1` JSON document."""
+    by_probe = {r.probe_id: r for r in check_run.results}
+    items = []
+    for item_id in item_ids:
+        item = checklist.item(item_id)
+        state = verdict.states[item_id]
+        items.append(
+            {
+                "id": item_id,
+                "title": item.title,
+                "status": state.status.value,
+                "reason": state.reason,
+                "probes": [by_probe[pid].to_json() for pid in item.probes if pid in by_probe],
+            }
+        )
+    return {
+        "schema": CHECK_SCHEMA,
+        "checklist_version": checklist.version,
+        "environment": profile.environment.value,
+        "started_at": check_run.started_at.isoformat().replace("+00:00", "Z"),
+        "duration_ms": check_run.duration_ms,
+        "ready": verdict.ready,
+        "summary": _summary(check_run.results),
+        "items": items,
+        "probes": [r.to_json() for r in check_run.results],
+    }
+
+
+def _summary(results: Sequence[ProbeResult]) -> dict[str, int]:
+    counts = {outcome.value: 0 for outcome in Outcome}
+    for r in results:
+        counts[r.outcome.value] += 1
+    return counts

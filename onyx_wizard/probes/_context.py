@@ -1,0 +1,261 @@
+"""What every probe gets: the profile, the secrets it may use, one shared HTTP client.
+
+The client follows no redirects unless a probe asks, times out after 5 s to connect and 10 s to
+read, reads at most 1 MiB of a body, and verifies TLS against the system CAs plus the profile's
+`ca_bundle`. Evidence taken through `ProbeContext.fetch` is redacted: secret values, the
+Authorization header and cookie values never reach it.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from onyx_wizard.probes._model import body_digest
+from onyx_wizard.profile import Profile
+from onyx_wizard.secrets import SecretKey
+
+MAX_BODY = 1024 * 1024
+
+# Response headers worth keeping as evidence (the rest are noise for a reviewer).
+_EVIDENCE_HEADERS = (
+    "location",
+    "www-authenticate",
+    "set-cookie",
+    "vary",
+    "strict-transport-security",
+    "content-type",
+    "retry-after",
+)
+_SENT_HEADERS = (
+    "origin",
+    "access-control-request-method",
+    "access-control-request-headers",
+    "authorization",
+    "cookie",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+)
+
+
+@dataclass(frozen=True)
+class ProbeSettings:
+    """Timeouts and limits; the defaults are DESIGN.md's."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0
+    deadline: float = 30.0
+    max_body: int = MAX_BODY
+
+
+@dataclass
+class Response:
+    """An HTTP response as probes see it: status, headers, a capped body, and its evidence."""
+
+    method: str
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    elapsed_ms: int
+    evidence: dict[str, Any]
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    @property
+    def location(self) -> str:
+        return str(self.headers.get("location", ""))
+
+    def set_cookies(self) -> list[str]:
+        return self.headers.get_list("set-cookie")
+
+
+class ProbeSetupError(Exception):
+    """The probes cannot start (e.g. an unreadable CA bundle); the message says why."""
+
+
+def make_ssl_context(profile: Profile) -> ssl.SSLContext:
+    """System CAs plus the profile's `ca_bundle`, TLS 1.2 at least offered by default."""
+    context = ssl.create_default_context()
+    if profile.ca_bundle:
+        path = Path(profile.ca_bundle).expanduser()
+        try:
+            context.load_verify_locations(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise ProbeSetupError(f"ca_bundle {path} cannot be loaded: {exc}") from None
+    return context
+
+
+@dataclass
+class ProbeContext:
+    """Everything a probe may use. Create with `ProbeContext.open` (an async context manager)."""
+
+    profile: Profile
+    secrets: Mapping[SecretKey, str]
+    client: httpx.AsyncClient
+    ssl_context: ssl.SSLContext
+    settings: ProbeSettings = field(default_factory=ProbeSettings)
+
+    @classmethod
+    def create(
+        cls,
+        profile: Profile,
+        secrets: Mapping[SecretKey, str],
+        settings: ProbeSettings | None = None,
+    ) -> ProbeContext:
+        settings = settings or ProbeSettings()
+        context = make_ssl_context(profile)
+        timeout = httpx.Timeout(
+            settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+        )
+        client = httpx.AsyncClient(
+            verify=context,
+            follow_redirects=False,
+            timeout=timeout,
+            headers={"user-agent": "onyx-wizard-probe/1"},
+            limits=httpx.Limits(max_connections=32),
+            # Never a proxy from the environment: probes talk to the profile's hosts only.
+            trust_env=False,
+            # Keep no cookies: probes run concurrently, and one probe's login cookie must never
+            # ride along on another probe's "no credentials" request. Probes send cookies
+            # explicitly when they mean to.
+            cookies=http.cookiejar.CookieJar(
+                policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+            ),
+        )
+        return cls(profile, secrets, client, context, settings)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    def secret(self, key: SecretKey) -> str:
+        """A secret the probe declared it needs (the runner checked it is there)."""
+        return self.secrets[key]
+
+    def redact(self, text: str) -> str:
+        """Replace every known secret value in `text`."""
+        for key, value in self.secrets.items():
+            if value and value in text:
+                text = text.replace(value, f"[REDACTED:{key.value}]")
+        return text
+
+    def _sent_evidence(self, headers: Mapping[str, str]) -> dict[str, str]:
+        sent = {}
+        for name, value in headers.items():
+            lower = name.lower()
+            if lower not in _SENT_HEADERS:
+                continue
+            if lower == "authorization":
+                scheme = value.split(" ", 1)[0]
+                value = f"{scheme} [REDACTED]" if " " in value else "[REDACTED]"
+            elif lower == "cookie":
+                value = "; ".join(p.split("=", 1)[0] + "=[REDACTED]" for p in value.split(";"))
+            elif lower == "webhook-signature":
+                value = " ".join(p.split(",", 1)[0] + ",[…]" for p in value.split())
+            sent[lower] = self.redact(value)
+        return sent
+
+    def _received_evidence(self, headers: httpx.Headers) -> dict[str, Any]:
+        kept: dict[str, Any] = {}
+        for name in _EVIDENCE_HEADERS:
+            values = headers.get_list(name)
+            if not values:
+                continue
+            if name == "set-cookie":
+                values = [_redact_cookie(v) for v in values]
+            values = [self.redact(v) for v in values]
+            kept[name] = values if len(values) > 1 else values[0]
+        for name, value in headers.items():
+            if name.lower().startswith("access-control-"):
+                kept[name.lower()] = self.redact(value)
+        return kept
+
+    async def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        content: bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        note: str = "",
+    ) -> Response:
+        """One request, body capped at `max_body`, with redacted evidence attached."""
+        request = self.client.build_request(
+            method, url, headers=dict(headers or {}), content=content, params=params
+        )
+        start = time.perf_counter()
+        response = await self.client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= self.settings.max_body:
+                    break
+            body = b"".join(chunks)[: self.settings.max_body]
+        finally:
+            await response.aclose()
+        elapsed = int((time.perf_counter() - start) * 1000)
+        evidence: dict[str, Any] = {
+            "method": method,
+            "url": self.redact(str(request.url)),
+            "status": response.status_code,
+        }
+        sent = self._sent_evidence(request.headers)
+        if sent:
+            evidence["sent"] = sent
+        received = self._received_evidence(response.headers)
+        if received:
+            evidence["headers"] = received
+        evidence["body"] = body_digest(body)
+        if note:
+            evidence["note"] = note
+        return Response(
+            method,
+            str(request.url),
+            response.status_code,
+            response.headers,
+            body,
+            elapsed,
+            evidence,
+        )
+
+
+def _redact_cookie(header: str) -> str:
+    name, _, rest = header.partition("=")
+    _, _, attributes = rest.partition(";")
+    return f"{name}=[REDACTED]" + (f";{attributes}" if attributes else "")
+
+
+def host_of(url: str) -> str:
+    """The lower-case host of a URL ('' when it has none)."""
+    return (urlsplit(url).hostname or "").lower()
+
+
+def domain_host(profile: Profile) -> str:
+    """The production domain's host, without a port."""
+    return (
+        profile.production_domain.rsplit(":", 1)[0]
+        if ":" in profile.production_domain
+        else (profile.production_domain)
+    )
+
+
+def domain_port(profile: Profile) -> int:
+    """The production domain's port (443 unless the domain names one)."""
+    if ":" in profile.production_domain:
+        return int(profile.production_domain.rsplit(":", 1)[1])
+    return 443

@@ -1,0 +1,1 @@
+"""Output for people and machines: check results as text, JSON and JUnit XML."""

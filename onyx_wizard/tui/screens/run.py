@@ -1,0 +1,187 @@
+"""Run probes with live progress: each probe's outcome lands as it finishes; Esc cancels.
+
+The run goes through the same core functions as `onyx-wizard check` and is saved into the
+session the same way. Probes run in an async worker, so the UI answers keys throughout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.markup import escape
+from textual.widgets import DataTable, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from onyx_wizard.probes import ProbeResult
+from onyx_wizard.tui.screens.base import WizardScreen
+
+_LOOK = {
+    "queued": "○ queued",
+    "running": "◌ running",
+    "pass": "✓ pass",
+    "warn": "! warn",
+    "fail": "✗ fail",
+    "error": "✗ error",
+    "skipped": "– skipped",
+    "cancelled": "– cancelled",
+}
+
+
+class RunScreen(WizardScreen):
+    """Runs the selected probes (all applicable ones, or those of `only`)."""
+
+    BINDINGS = [
+        Binding("escape", "stop_or_back", "Cancel / back", id="run.back"),
+        Binding("enter", "open_item", "Open item", id="run.open", show=False),
+        Binding("r", "rerun", "Run again", id="run.again"),
+    ]
+
+    def __init__(self, only: list[str] | None = None) -> None:
+        super().__init__()
+        self.only = only or []
+        self.probe_ids: list[str] = []
+        self.results: dict[str, ProbeResult] = {}
+        self._started = 0.0
+        self._worker: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        what = f"the probes of {', '.join(self.only)}" if self.only else "every applicable probe"
+        yield Static(f"Run probes — {escape(what)}", classes="screen-title")
+        yield Static("", id="run-status", classes="hint")
+        yield ProgressBar(id="run-progress", show_eta=False)
+        yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_column("Probe", key="probe", width=22)
+        table.add_column("Outcome", key="outcome", width=12)
+        table.add_column("Reason", key="reason", width=30)
+        table.add_column("Time", key="time", width=8)
+        table.add_column("Message", key="message")
+        self.set_interval(0.1, self._tick)
+        self.action_rerun()
+
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.state in (
+            WorkerState.PENDING,
+            WorkerState.RUNNING,
+        )
+
+    def action_rerun(self) -> None:
+        from onyx_wizard import check
+
+        if self.running:
+            return
+        opened = self.opened
+        try:
+            self.probe_ids, _ = check.select(opened.checklist, opened.session.profile, self.only)
+        except check.SelectionError as exc:
+            self.query_one("#run-status", Static).update(f"✗ {exc}")
+            return
+        table = self.query_one(DataTable)
+        table.clear()
+        for probe_id in self.probe_ids:
+            table.add_row(probe_id, _LOOK["queued"], "", "", "", key=probe_id)
+        self.results = {}
+        bar = self.query_one(ProgressBar)
+        bar.update(total=len(self.probe_ids), progress=0)
+        self._started = time.monotonic()
+        self._worker = self._run()
+        table.focus()
+
+    @work(exclusive=True, group="probes")
+    async def _run(self) -> None:
+        from onyx_wizard import check
+        from onyx_wizard.secrets import load_secrets
+
+        opened = self.opened
+        profile = opened.session.profile
+        # Reading the keyring may wait on D-Bus: keep it off the event loop.
+        loaded = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
+        try:
+            await check.run_check(
+                self.probe_ids,
+                profile,
+                loaded.values,
+                on_start=self._started_probe,
+                on_result=self._landed,
+            )
+        except asyncio.CancelledError:
+            self._save("cancelled")
+            raise
+        except Exception as exc:  # e.g. an unreadable CA bundle: say so, keep the UI alive
+            self.query_one("#run-status", Static).update(f"✗ {escape(str(exc))}")
+            return
+        self._save("done")
+
+    def _started_probe(self, probe_id: str) -> None:
+        self.query_one(DataTable).update_cell(probe_id, "outcome", _LOOK["running"])
+
+    def _landed(self, result: ProbeResult) -> None:
+        self.results[result.probe_id] = result
+        table = self.query_one(DataTable)
+        table.update_cell(result.probe_id, "outcome", _LOOK[result.outcome.value])
+        table.update_cell(result.probe_id, "reason", result.reason_code)
+        table.update_cell(result.probe_id, "time", f"{result.duration_ms / 1000:.1f} s")
+        table.update_cell(result.probe_id, "message", result.message)
+        self.query_one(ProgressBar).advance(1)
+
+    def _save(self, how: str) -> None:
+        from onyx_wizard import check
+
+        table = self.query_one(DataTable)
+        for probe_id in self.probe_ids:
+            if probe_id not in self.results:
+                table.update_cell(probe_id, "outcome", _LOOK["cancelled"])
+        if self.results:
+            records = check.to_records(list(self.results.values()))
+            opened = self.opened
+            self.wizard.apply(lambda: opened.record_probe_results(records))
+        counts: dict[str, int] = {}
+        for result in self.results.values():
+            counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
+        summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "nothing ran"
+        elapsed = time.monotonic() - self._started
+        head = "Cancelled" if how == "cancelled" else "Done"
+        self.query_one("#run-status", Static).update(
+            f"{head} in {elapsed:.1f} s: {summary} · saved · Enter opens an item, r runs again"
+        )
+
+    def _tick(self) -> None:
+        if not self.running:
+            return
+        elapsed = time.monotonic() - self._started
+        done = len(self.results)
+        self.query_one("#run-status", Static).update(
+            f"Running… {done}/{len(self.probe_ids)} finished · {elapsed:.1f} s · Esc cancels"
+        )
+
+    def action_stop_or_back(self) -> None:
+        if self.running and self._worker is not None:
+            self._worker.cancel()
+            return
+        self.app.pop_screen()
+
+    def action_open_item(self) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+
+        table = self.query_one(DataTable)
+        if not self.probe_ids or table.cursor_row < 0:
+            return
+        probe_id = self.probe_ids[table.cursor_row]
+        if self.only and self.only[0] in {i.id for i in self.opened.checklist.items}:
+            self.app.pop_screen()
+            return
+        for item in self.opened.checklist.items:
+            if probe_id in item.probes:
+                self.app.push_screen(ItemScreen(item.id))
+                return
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_item()

@@ -1,0 +1,85 @@
+"""Every named fault of the sample partner app fails its probe with its reason code, alone.
+
+Each test starts the real HTTPS demo deployment on 127.0.0.1 with one fault and runs every
+probe against it, then compares item by item with a run against the healthy deployment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from onyx_wizard import check
+from onyx_wizard.checklist import load_checklist
+from onyx_wizard.demo import FAULTS, DemoDeployment
+from onyx_wizard.gate import Status
+from onyx_wizard.probes import Outcome, ProbeResult
+from onyx_wizard.session import SCHEMA_VERSION, Session
+
+
+def run_everything(deployment: DemoDeployment) -> tuple[dict[str, ProbeResult], dict[str, Status]]:
+    """Every applicable probe against the deployment, and the item statuses they give."""
+    checklist = load_checklist()
+    profile = deployment.profile()
+    probe_ids, _ = check.select(checklist, profile)
+    result = asyncio.run(check.run_check(probe_ids, profile, deployment.secrets()))
+    stamp = datetime.now(UTC)
+    session = Session(
+        schema_version=SCHEMA_VERSION,
+        name="faults",
+        created_at=stamp,
+        updated_at=stamp,
+        checklist_version=checklist.version,
+        profile=profile,
+    )
+    verdict = check.verdict_with(session, checklist, result)
+    return (
+        {r.probe_id: r for r in result.results},
+        {item_id: state.status for item_id, state in verdict.states.items()},
+    )
+
+
+@pytest.fixture(scope="module")
+def healthy() -> tuple[dict[str, ProbeResult], dict[str, Status]]:
+    with DemoDeployment() as deployment:
+        return run_everything(deployment)
+
+
+def test_healthy_deployment_passes_every_probe(
+    healthy: tuple[dict[str, ProbeResult], dict[str, Status]],
+) -> None:
+    results, _ = healthy
+    implemented = {pid: r for pid, r in results.items() if r.reason_code != "PROBE_UNAVAILABLE"}
+    bad = {
+        pid: (r.outcome, r.reason_code, r.message)
+        for pid, r in implemented.items()
+        if not r.outcome.ok
+    }
+    assert not bad
+    assert len(implemented) >= 14
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_fails_its_probe_and_nothing_else(
+    fault: str, healthy: tuple[dict[str, ProbeResult], dict[str, Status]]
+) -> None:
+    base_results, base_items = healthy
+    expected = FAULTS[fault]
+    with DemoDeployment([fault]) as deployment:
+        results, items = run_everything(deployment)
+
+    hit = results[expected.probe]
+    assert (hit.outcome, hit.reason_code) == (Outcome.FAIL, expected.reason_code), hit.message
+    for probe_id, result in results.items():
+        if probe_id != expected.probe:
+            assert result.outcome == base_results[probe_id].outcome, (probe_id, result.message)
+
+    checklist = load_checklist()
+    using = {item.id for item in checklist.items if expected.probe in item.probes}
+    for item_id, status in items.items():
+        if item_id in using:
+            assert status is Status.FAILED, item_id
+        else:
+            assert status == base_items[item_id], item_id
