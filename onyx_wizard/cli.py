@@ -279,7 +279,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"{name.ljust(width)}  {fault.description}  [{fault.probe}: {fault.reason_code}]")
         return EXIT_OK
     try:
-        deployment = DemoDeployment(args.fault or ())
+        deployment = DemoDeployment(args.fault or (), latency_ms=args.latency)
     except ValueError as exc:
         raise CommandError(str(exc)) from None
     with deployment:
@@ -461,6 +461,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="only serve: print a profile.toml path and the secrets' variables",
     )
     p.add_argument("--list-faults", action="store_true", help="name every fault, one line each")
+    p.add_argument(
+        "--latency",
+        type=float,
+        default=0,
+        metavar="MS",
+        help="delay every answer, like a deployment across a network (default 0)",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("secrets", help="manage a session's credentials in the OS keyring")

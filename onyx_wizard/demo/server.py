@@ -177,10 +177,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     server_version = "acme-demo/1.0"
     sys_version = ""
+    # Keep-alive, as real deployments do: a client then pays one TLS handshake per
+    # connection, not per request. Every answer carries Content-Length (see _reply).
+    protocol_version = "HTTP/1.1"
     timeout = 10  # seconds per socket operation, so an idle client frees its thread
 
     def setup(self) -> None:
         self.request.settimeout(self.timeout)
+        # Headers and body go out in separate writes; without NODELAY, Nagle and the
+        # client's delayed ACK add ~40 ms to every answer on a kept-alive connection.
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request.do_handshake()
         super().setup()
 
@@ -227,6 +233,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         self._replied = False
+        if self.app.latency:
+            self.app._stopping.wait(self.app.latency)
         try:
             self._route()
         except Exception:
@@ -520,9 +528,13 @@ class DemoDeployment:
     ValueError listing the valid ones. Secrets exist only in this object's memory.
     """
 
-    def __init__(self, faults: Iterable[str] = ()) -> None:
+    def __init__(self, faults: Iterable[str] = (), latency_ms: float = 0) -> None:
         names = list(dict.fromkeys(faults))
         check_fault_names(names)
+        if latency_ms < 0:
+            raise ValueError("latency must not be negative")
+        # Added before every answer, to behave like a deployment across a network.
+        self.latency = latency_ms / 1000
         self._faults = tuple(names)
         self._fault_set = frozenset(names)
         self._lock = threading.Lock()

@@ -8,6 +8,7 @@ Authorization header and cookie values never reach it.
 
 from __future__ import annotations
 
+import functools
 import http.cookiejar
 import ssl
 import time
@@ -86,14 +87,26 @@ class ProbeSetupError(Exception):
 
 
 def make_ssl_context(profile: Profile) -> ssl.SSLContext:
-    """System CAs plus the profile's `ca_bundle`, TLS 1.2 at least offered by default."""
+    """System CAs plus the profile's `ca_bundle` (built once per bundle file version)."""
+    if not profile.ca_bundle:
+        return _ssl_context("", 0.0)
+    path = Path(profile.ca_bundle).expanduser()
+    try:
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        raise ProbeSetupError(f"ca_bundle {path} cannot be read: {exc.strerror}") from None
+    return _ssl_context(str(path), mtime)
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
+    # Loading the system CA store costs ~20 ms; a context is safe to share between runs.
     context = ssl.create_default_context()
-    if profile.ca_bundle:
-        path = Path(profile.ca_bundle).expanduser()
+    if ca_bundle:
         try:
-            context.load_verify_locations(cafile=str(path))
+            context.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise ProbeSetupError(f"ca_bundle {path} cannot be loaded: {exc}") from None
+            raise ProbeSetupError(f"ca_bundle {ca_bundle} cannot be loaded: {exc}") from None
     return context
 
 
@@ -124,7 +137,7 @@ class ProbeContext:
             follow_redirects=False,
             timeout=timeout,
             headers={"user-agent": "onyx-wizard-probe/1"},
-            limits=httpx.Limits(max_connections=32),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
             # Never a proxy from the environment: probes talk to the profile's hosts only.
             trust_env=False,
             # Keep no cookies: probes run concurrently, and one probe's login cookie must never
@@ -217,7 +230,9 @@ class ProbeContext:
         sent = self._sent_evidence(request.headers)
         if sent:
             evidence["sent"] = sent
-        received = self._received_evidence(response.headers)
+        # httpx re-detects the header encoding on every access unless told; latin-1 never fails.
+        headers = httpx.Headers(response.headers.raw, encoding="iso-8859-1")
+        received = self._received_evidence(headers)
         if received:
             evidence["headers"] = received
         evidence["body"] = body_digest(body)
@@ -227,7 +242,7 @@ class ProbeContext:
             method,
             str(request.url),
             response.status_code,
-            response.headers,
+            headers,
             body,
             elapsed,
             evidence,
