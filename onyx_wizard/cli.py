@@ -290,6 +290,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _serve_demo(deployment: Any) -> int:
     import shlex
+    import shutil
+    import signal
     import tempfile
     import threading
     from pathlib import Path
@@ -307,10 +309,17 @@ def _serve_demo(deployment: Any) -> int:
         print(f"  export {key.env_var}={shlex.quote(value)}")
     print(f"Then: onyx-wizard check --profile {profile_path}")
     print("Ctrl-C stops the demo.", flush=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # SIGTERM ends the demo as cleanly as Ctrl-C
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         print("\nStopped.")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     return EXIT_OK
 
 

@@ -71,6 +71,7 @@ def sample_session() -> None:
 
 async def render(out: Path) -> list[Path]:
     from textual.pilot import Pilot
+    from textual.widgets import Collapsible
 
     from onyx_wizard.tui.app import WizardApp
     from onyx_wizard.tui.screens.item import ItemScreen
@@ -111,6 +112,17 @@ async def render(out: Path) -> list[Path]:
     async with app.run_test(size=SMALL) as pilot:
         app.push_screen(ItemScreen("app-identity.app-ownership-verified"))
         await shot(pilot, "10-item-80x24")
+
+    # Probes against the sample partner app, with one fault so a failure shows.
+    app = WizardApp(session="demo")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("r")
+        await shot(pilot, "11-probe-run")
+        await pilot.press("escape")
+        app.push_screen(ItemScreen("app-identity.allowed-origins"))
+        await pilot.pause()
+        app.screen.query_one("#evidence-cors-preflight", Collapsible).collapsed = False
+        await shot(pilot, "12-item-evidence")
     return written
 
 
@@ -121,8 +133,17 @@ def main() -> None:
     )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="onyx-wizard-shots-") as home:
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.session import new_session
+
+    with (
+        tempfile.TemporaryDirectory(prefix="onyx-wizard-shots-") as home,
+        DemoDeployment(["cors-null-origin"]) as deployment,
+    ):
         os.environ["ONYX_WIZARD_HOME"] = home
+        for key, value in deployment.secrets().items():
+            os.environ[key.env_var] = value  # demo secrets: this process only
+        new_session("demo", profile=deployment.profile())
         sample_session()
         for old in args.out.glob("*.svg"):
             old.unlink()

@@ -54,13 +54,14 @@ class RunScreen(WizardScreen):
         yield Static("", id="run-status", classes="hint")
         yield ProgressBar(id="run-progress", show_eta=False)
         yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="run-detail")
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_column("Probe", key="probe", width=22)
-        table.add_column("Outcome", key="outcome", width=12)
+        table.add_column("Probe", key="probe", width=21)
+        table.add_column("Outcome", key="outcome", width=11)
         table.add_column("Reason", key="reason", width=30)
-        table.add_column("Time", key="time", width=8)
+        table.add_column("Time", key="time", width=6)
         table.add_column("Message", key="message")
         self.set_interval(0.1, self._tick)
         self.action_rerun()
@@ -128,8 +129,26 @@ class RunScreen(WizardScreen):
         table.update_cell(result.probe_id, "outcome", _LOOK[result.outcome.value])
         table.update_cell(result.probe_id, "reason", result.reason_code)
         table.update_cell(result.probe_id, "time", f"{result.duration_ms / 1000:.1f} s")
-        table.update_cell(result.probe_id, "message", result.message)
+        table.update_cell(result.probe_id, "message", result.message, update_width=True)
         self.query_one(ProgressBar).advance(1)
+        self._describe_highlighted()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._describe_highlighted()
+
+    def _describe_highlighted(self) -> None:
+        """The highlighted probe's whole message, which the table's column cuts short."""
+        table = self.query_one(DataTable)
+        if not self.probe_ids or not 0 <= table.cursor_row < len(self.probe_ids):
+            return
+        probe_id = self.probe_ids[table.cursor_row]
+        result = self.results.get(probe_id)
+        text = f"{probe_id}: " + (
+            f"{result.outcome.value} {result.reason_code} — {result.message}"
+            if result
+            else "not finished"
+        )
+        self.query_one("#run-detail", Static).update(escape(text))
 
     def _save(self, how: str) -> None:
         from onyx_wizard import check
