@@ -26,10 +26,6 @@ class SelectionError(ValueError):
     """`--only` named something that is neither an item nor a probe."""
 
 
-def applies(item_features: Sequence[str], profile: Profile) -> bool:
-    return not item_features or bool(set(item_features) & set(profile.features))
-
-
 def select(
     checklist: Checklist, profile: Profile, only: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
@@ -41,7 +37,7 @@ def select(
     items = [
         item
         for item in checklist.items
-        if item.method.needs_probe and applies(item.applies_when.features, profile)
+        if item.method.needs_probe and item.applies_when.matches(profile.features)
     ]
     if not only:
         every = list(dict.fromkeys(pid for item in items for pid in item.probes))

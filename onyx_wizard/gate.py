@@ -115,8 +115,7 @@ def item_state(
     when: datetime,
 ) -> ItemState:
     """The effective status of one item, by the launch gate's rules."""
-    features = item.applies_when.features
-    if features and not set(features) & set(profile.features):
+    if not item.applies_when.matches(profile.features):
         return ItemState(
             item, Status.NOT_APPLICABLE, True, False, f"applies {item.applies_when.describe()}"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +67,60 @@ def run_cli_subprocess(home: Path) -> Callable[..., CliResult]:
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@dataclass
+class RouteServer:
+    """A real HTTPS server on 127.0.0.1 answering from a table of routes, for probe tests."""
+
+    port: int
+    ca_path: Path
+    routes: dict[str, tuple[int, str, str]]  # path -> (status, body, Location)
+    seen: list[tuple[str, str]]  # (path, Cookie header) of every request
+
+    @property
+    def base(self) -> str:
+        return f"https://localhost:{self.port}"
+
+
+@pytest.fixture
+def route_server(tmp_path: Path) -> Iterator[RouteServer]:
+    """Serve `routes` over TLS with a throwaway CA (the demo's certificate maker)."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from onyx_wizard.demo.certs import make_certificates
+
+    (tmp_path / "certs").mkdir(mode=0o700)
+    certs = make_certificates(tmp_path / "certs")
+    state = RouteServer(0, certs.ca_path, {}, [])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.partition("?")[0]
+            state.seen.append((path, self.headers.get("cookie", "")))
+            status, body, location = state.routes.get(path, (404, "", ""))
+            data = body.encode()
+            self.send_response(status)
+            if location:
+                self.send_header("Location", location)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(certs.cert_path, certs.key_path)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    state.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import base64
 import secrets
-import ssl
 import time
 import uuid
-from collections.abc import Callable
 
 import httpx
 import pytest
+from conftest import RouteServer
 
 from onyx_wizard.probes import Findings, Outcome, ProbeContext, Response, run_probes
-from onyx_wizard.probes.authorize import (
-    check_client,
-    check_pkce,
-    check_scopes,
-    check_state,
-    estimate_state,
+from onyx_wizard.probes._browser import (
     fetch_fresh,
     query_params,
     resolve_location,
     same_endpoint,
     with_query,
 )
+from onyx_wizard.probes.authorize import (
+    check_client,
+    check_pkce,
+    check_scopes,
+    check_state,
+    estimate_state,
+)
 from onyx_wizard.probes.callback import find_stack_trace, parse_set_cookie, tamper
-from onyx_wizard.probes.domain import check_well_known, parse_nameserver
+from onyx_wizard.probes.domain import WELL_KNOWN, check_well_known, parse_nameserver
 from onyx_wizard.probes.open_redirect import Bounds, Trial, allowed_hosts, judge, trials
 from onyx_wizard.probes.redirect_uris import near_duplicates, uri_problem, within_domain
 from onyx_wizard.probes.tls import DAY, Handshake, check_expiry, days_phrase, hsts_max_age, targets
@@ -434,77 +435,58 @@ def test_parse_nameserver(value: str, parsed: tuple[str, int]) -> None:
 # --- through a mock transport (still no network) ---------------------------------------------
 
 
-def answer(status: int, body: str = "", location: str = "") -> httpx.Response:
-    """A mock answer; streamed, as a real transport's is, so that ctx.fetch can time it."""
-    headers = {"location": location} if location else {}
-    return httpx.Response(status, headers=headers, stream=httpx.ByteStream(body.encode()))
-
-
-def mock_context(
-    profile: Profile, handler: Callable[[httpx.Request], httpx.Response]
-) -> ProbeContext:
-    """A probe context whose client answers from `handler` instead of the network."""
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler), follow_redirects=False)
-    return ProbeContext(profile, {}, client, ssl.create_default_context())
-
-
-async def test_fetch_fresh_never_sends_the_shared_jar() -> None:
-    seen: list[str | None] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.headers.get("cookie"))
-        return answer(302, location=AUTHORIZE)
-
-    ctx = mock_context(demo_like_profile(), handler)
-    ctx.client.cookies.set("__Host-acme_session", "someone-elses", domain="localhost")
+async def test_fetch_fresh_sends_exactly_the_cookies_given(route_server: RouteServer) -> None:
+    route_server.routes["/login/onyx"] = (302, "", AUTHORIZE)
+    profile = demo_like_profile(ca_bundle=str(route_server.ca_path))
+    ctx = ProbeContext.create(profile, {})
     try:
-        plain = await fetch_fresh(ctx, f"{BASE}/login/onyx")
-        await fetch_fresh(ctx, CALLBACK, cookies={"__Host-acme_state": "s1"})
+        # The server sets nothing, but even a cookie another probe received must not ride along.
+        plain = await fetch_fresh(ctx, f"{route_server.base}/login/onyx")
+        await fetch_fresh(
+            ctx, f"{route_server.base}/login/onyx", cookies={"__Host-acme_state": "s1"}
+        )
+        again = await fetch_fresh(ctx, f"{route_server.base}/login/onyx")
     finally:
         await ctx.aclose()
-    assert seen == ["", "__Host-acme_state=s1"]
-    assert "sent" not in plain.evidence
+    assert [cookie for _, cookie in route_server.seen] == ["", "__Host-acme_state=s1", ""]
+    assert "sent" not in plain.evidence and "sent" not in again.evidence
 
 
 @pytest.mark.parametrize(
-    ("answers", "found", "hosts"),
+    ("answers", "found", "paths"),
     [
-        ({"/.well-known/onyx-domain-verification.txt": (200, "tok\n", "")}, True, ["localhost"]),
-        ({"/.well-known/onyx-domain-verification.txt": (404, "", "")}, False, ["localhost"]),
-        ({"/.well-known/onyx-domain-verification.txt": (200, "other", "")}, False, ["localhost"]),
+        ({WELL_KNOWN: (200, "tok\n", "")}, True, [WELL_KNOWN]),
+        ({WELL_KNOWN: (404, "", "")}, False, [WELL_KNOWN]),
+        ({WELL_KNOWN: (200, "other", "")}, False, [WELL_KNOWN]),
         (
-            {
-                "/.well-known/onyx-domain-verification.txt": (301, "", "/verify.txt"),
-                "/verify.txt": (200, "tok", ""),
-            },
+            {WELL_KNOWN: (301, "", "/verify.txt"), "/verify.txt": (200, "tok", "")},
             True,
-            ["localhost", "localhost"],
+            [WELL_KNOWN, "/verify.txt"],
         ),
-        (
-            {"/.well-known/onyx-domain-verification.txt": (302, "", "https://evil.example/t")},
-            False,
-            ["localhost"],
-        ),
+        ({WELL_KNOWN: (302, "", "https://evil.example/t")}, False, [WELL_KNOWN]),
     ],
 )
 async def test_well_known_file(
-    answers: dict[str, tuple[int, str, str]], found: bool, hosts: list[str]
+    route_server: RouteServer,
+    answers: dict[str, tuple[int, str, str]],
+    found: bool,
+    paths: list[str],
 ) -> None:
-    asked: list[str] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        asked.append(request.url.host)
-        return answer(*answers[request.url.path])
-
-    ctx = mock_context(demo_like_profile(domain_verification_token="tok"), handler)
+    route_server.routes.update(answers)
+    profile = demo_like_profile(
+        production_domain=f"localhost:{route_server.port}",
+        domain_verification_token="tok",
+        ca_bundle=str(route_server.ca_path),
+    )
+    ctx = ProbeContext.create(profile, {})
     try:
         ok, seen = await check_well_known(ctx, Findings("domain-verification"), "tok")
     finally:
         await ctx.aclose()
     assert ok is found
-    assert asked == hosts  # a cross-host redirect is never followed
+    assert [path for path, _ in route_server.seen] == paths  # a cross-host redirect is not followed
     if not found:
-        assert seen.startswith("https://localhost:8443/")
+        assert seen.startswith(f"https://localhost:{route_server.port}/")
 
 
 async def test_tls_targets_add_the_webhook_host_only_when_it_differs() -> None:

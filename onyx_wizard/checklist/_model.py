@@ -73,6 +73,10 @@ class AppliesWhen(BaseModel):
             raise ValueError(f"unknown feature(s) {unknown}; known: {list(FEATURES)}")
         return value
 
+    def matches(self, features: list[str] | tuple[str, ...]) -> bool:
+        """Whether an integration with these features gets the item."""
+        return not self.features or bool(set(self.features) & set(features))
+
     def describe(self) -> str:
         if not self.features:
             return "always"

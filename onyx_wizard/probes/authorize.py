@@ -1,8 +1,4 @@
-"""Authorize request probe: the sign-in start sends a least-privilege, CSRF-safe request to Onyx.
-
-Also home to the small browser-like helpers the callback and open-redirect probes share: a
-request that carries only the cookies it is given, and Location resolution as browsers do it.
-"""
+"""Authorize request probe: the sign-in start sends a least-privilege, CSRF-safe request to Onyx."""
 
 from __future__ import annotations
 
@@ -12,8 +8,9 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
+from onyx_wizard.probes._browser import fetch_fresh, query_params, resolve_location, same_endpoint
 from onyx_wizard.probes._context import ProbeContext, Response
 from onyx_wizard.probes._data import scope_catalogue
 from onyx_wizard.probes._model import Findings, ProbeResult
@@ -22,91 +19,6 @@ from onyx_wizard.probes._registry import probe
 PROBE_ID = "authorize-request"
 MIN_STATE_BITS = 128  # RFC 6749 §10.10: guessing probability at most 2^-128
 REDIRECT_STATUSES = (302, 303)
-
-# --- browser-like helpers -------------------------------------------------------------------
-
-
-async def fetch_fresh(
-    ctx: ProbeContext, url: str, *, cookies: Mapping[str, str] | None = None, note: str = ""
-) -> Response:
-    """GET `url` like a fresh browser would: with exactly `cookies`, never the shared jar's."""
-    header = "; ".join(f"{name}={value}" for name, value in (cookies or {}).items())
-    # Probes run concurrently on one client whose jar collects every probe's cookies; an explicit
-    # Cookie header (even an empty one) stops httpx from adding them to this request.
-    response = await ctx.fetch("GET", url, headers={"cookie": header}, note=note)
-    if not header:
-        sent = response.evidence.get("sent", {})
-        sent.pop("cookie", None)
-        if not sent:
-            response.evidence.pop("sent", None)
-    return response
-
-
-def with_query(url: str, extra: Mapping[str, str]) -> str:
-    """`url` with `extra` appended to whatever query it already has."""
-    parts = urlsplit(url)
-    added = urlencode(extra)
-    query = f"{parts.query}&{added}" if parts.query else added
-    return urlunsplit(parts._replace(query=query))
-
-
-def query_params(url: str) -> dict[str, str]:
-    """The query parameters of `url`, first value of each (percent-decoded)."""
-    return {name: values[0] for name, values in parse_qs(urlsplit(url).query, True).items()}
-
-
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*):")
-_SPECIAL_SCHEMES = frozenset({"http", "https"})
-_C0_AND_SPACE = "".join(chr(code) for code in range(0x21))
-
-
-def resolve_location(base: str, location: str) -> str:
-    """The absolute URL a browser goes to when `base` answers with `location`.
-
-    Follows the WHATWG URL parser where it differs from `urljoin` in ways attackers use: leading
-    and trailing controls and spaces are dropped, tabs and newlines removed, "\\" counts as "/"
-    in http(s) URLs, "//host" is scheme-relative, and any run of slashes before a host is one.
-    """
-    location = re.sub(r"[\t\n\r]", "", location.strip(_C0_AND_SPACE))
-    base_scheme = urlsplit(base).scheme.lower()
-    match = _SCHEME.match(location)
-    if match:
-        scheme = match[1].lower()
-        if scheme not in _SPECIAL_SCHEMES:
-            return location
-        rest = location[match.end() :].replace("\\", "/")
-        if scheme != base_scheme or rest.startswith("//"):
-            return f"{scheme}://{rest.lstrip('/')}"
-        location = rest  # "https:/x" on an https page is a path on the same host
-    elif base_scheme in _SPECIAL_SCHEMES:
-        location = location.replace("\\", "/")
-    if location.startswith("//"):
-        return f"{base_scheme}://{location.lstrip('/')}"
-    return urljoin(base, location)
-
-
-def safe_host(url: str) -> str:
-    """The lower-case host of `url` without a trailing dot; '' when it has none or is malformed."""
-    try:
-        return (urlsplit(url).hostname or "").lower().rstrip(".")
-    except ValueError:
-        return ""
-
-
-def _endpoint(url: str) -> tuple[str, str, int | None, str]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    return scheme, (parts.hostname or "").lower(), port, parts.path or "/"
-
-
-def same_endpoint(url: str, endpoint: str) -> bool:
-    """Whether `url` is `endpoint` (scheme, host, port and path; the query is not compared)."""
-    try:
-        return _endpoint(url) == _endpoint(endpoint)
-    except ValueError:  # a malformed port in a Location
-        return False
-
 
 # --- state entropy --------------------------------------------------------------------------
 

@@ -10,10 +10,10 @@ import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+from onyx_wizard.probes._browser import fetch_fresh, query_params, resolve_location, with_query
 from onyx_wizard.probes._context import ProbeContext, Response
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
-from onyx_wizard.probes.authorize import fetch_fresh, query_params, resolve_location, with_query
 
 PROBE_ID = "callback-errors"
 

@@ -5,10 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from onyx_wizard.probes._context import ProbeContext, Response, domain_host
-from onyx_wizard.probes._model import Findings, ProbeResult
-from onyx_wizard.probes._registry import probe
-from onyx_wizard.probes.authorize import (
+from onyx_wizard.probes._browser import (
     fetch_fresh,
     query_params,
     resolve_location,
@@ -16,6 +13,9 @@ from onyx_wizard.probes.authorize import (
     same_endpoint,
     with_query,
 )
+from onyx_wizard.probes._context import ProbeContext, Response, domain_host
+from onyx_wizard.probes._model import Findings, ProbeResult
+from onyx_wizard.probes._registry import probe
 from onyx_wizard.profile import Profile
 
 PROBE_ID = "open-redirect"
