@@ -108,12 +108,19 @@ async def run_check(
     settings: ProbeSettings | None = None,
     on_start: Callable[[str], None] | None = None,
     on_result: Callable[[ProbeResult], None] | None = None,
+    on_progress: Callable[[str, float], None] | None = None,
 ) -> CheckRun:
     """Run the probes concurrently and time the whole run."""
     started = now()
     start = time.perf_counter()
     results = await run_probes(
-        probe_ids, profile, secrets, settings=settings, on_start=on_start, on_result=on_result
+        probe_ids,
+        profile,
+        secrets,
+        settings=settings,
+        on_start=on_start,
+        on_result=on_result,
+        on_progress=on_progress,
     )
     return CheckRun(started, int((time.perf_counter() - start) * 1000), results)
 

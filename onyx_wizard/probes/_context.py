@@ -11,8 +11,9 @@ from __future__ import annotations
 import functools
 import http.cookiejar
 import ssl
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,13 +113,24 @@ def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
 
 @dataclass
 class ProbeContext:
-    """Everything a probe may use. Create with `ProbeContext.open` (an async context manager)."""
+    """Everything a probe may use; made by `ProbeContext.create`, closed with `aclose`.
+
+    A probe that works for long off the event loop (a scan in a thread) reports its progress
+    with `report_progress` and stops when `cancelled` is set.
+    """
 
     profile: Profile
     secrets: Mapping[SecretKey, str]
     client: httpx.AsyncClient
     ssl_context: ssl.SSLContext
     settings: ProbeSettings = field(default_factory=ProbeSettings)
+    on_progress: Callable[[str, float], None] | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def report_progress(self, probe_id: str, fraction: float) -> None:
+        """Tell the runner how far a probe is (0.0–1.0); safe to call from any thread."""
+        if self.on_progress is not None:
+            self.on_progress(probe_id, max(0.0, min(1.0, fraction)))
 
     @classmethod
     def create(

@@ -116,15 +116,19 @@ async def run_probes(
     settings: ProbeSettings | None = None,
     on_start: Callable[[str], None] | None = None,
     on_result: OnResult | None = None,
+    on_progress: Callable[[str, float], None] | None = None,
 ) -> list[ProbeResult]:
     """Run the probes concurrently; results come back in the order asked.
 
-    Cancelling the task cancels every probe still running. A probe id that is not registered
-    comes back `skipped` with PROBE_UNAVAILABLE.
+    Cancelling the task cancels every probe still running (and tells probes working in
+    threads to stop). A probe id that is not registered comes back `skipped` with
+    PROBE_UNAVAILABLE. `on_progress` hears from probes that report how far they are; it may be
+    called from another thread.
     """
     probes = known_probes()
     ids = list(dict.fromkeys(probe_ids))
     ctx = ProbeContext.create(profile, secrets, settings)
+    ctx.on_progress = on_progress
     results: dict[str, ProbeResult] = {}
 
     async def one(probe_id: str) -> None:
@@ -145,6 +149,9 @@ async def run_probes(
         async with asyncio.TaskGroup() as group:
             for probe_id in ids:
                 group.create_task(one(probe_id))
+    except asyncio.CancelledError:
+        ctx.cancelled.set()
+        raise
     finally:
         await ctx.aclose()
     return [results[probe_id] for probe_id in ids]

@@ -102,6 +102,7 @@ class RunScreen(WizardScreen):
 
         opened = self.opened
         profile = opened.session.profile
+        self._loop = asyncio.get_running_loop()
         # Reading the keyring may wait on D-Bus: keep it off the event loop.
         loaded = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
         try:
@@ -111,6 +112,7 @@ class RunScreen(WizardScreen):
                 loaded.values,
                 on_start=self._started_probe,
                 on_result=self._landed,
+                on_progress=self._progress_from_any_thread,
             )
         except asyncio.CancelledError:
             self._save("cancelled")
@@ -122,6 +124,15 @@ class RunScreen(WizardScreen):
 
     def _started_probe(self, probe_id: str) -> None:
         self.query_one(DataTable).update_cell(probe_id, "outcome", _LOOK["running"])
+
+    def _progress_from_any_thread(self, probe_id: str, fraction: float) -> None:
+        # A scan reports from its worker thread; the table is only touched on the UI's loop.
+        self._loop.call_soon_threadsafe(self._progress, probe_id, fraction)
+
+    def _progress(self, probe_id: str, fraction: float) -> None:
+        if probe_id not in self.results and probe_id in self.probe_ids:
+            table = self.query_one(DataTable)
+            table.update_cell(probe_id, "outcome", f"◌ {fraction:4.0%}")
 
     def _landed(self, result: ProbeResult) -> None:
         self.results[result.probe_id] = result
