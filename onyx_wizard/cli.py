@@ -390,6 +390,138 @@ def _read_secret(label: str) -> str:
     return value
 
 
+def cmd_keys(args: argparse.Namespace) -> int:
+    from onyx_wizard.attestation import NoSigningKey, SigningKeyError, SigningKeyExists, keys
+
+    try:
+        if args.action == "list":
+            listed = keys.list_keys()
+            if not listed:
+                print("No signing keys yet. Make one with: onyx-wizard keys generate")
+                return EXIT_OK
+            width = max(len(info.name) for info in listed)
+            for info in listed:
+                made = f"  created {info.created_at:%Y-%m-%d}" if info.created_at else ""
+                print(f"{info.name.ljust(width)}  {info.key_id}{made}")
+            return EXIT_OK
+        if args.action == "generate":
+            info = keys.generate(args.name, replace=args.replace)
+            print(f"Generated Ed25519 signing key {info.name!r}, key id {info.key_id}")
+            print(
+                f"The private key is in the OS keyring ({keys.KEYRING_PREFIX}{info.name}); "
+                f"share the public key: onyx-wizard keys public --name {info.name}"
+            )
+            return EXIT_OK
+        public_key = keys.public_key(args.name)
+    except SigningKeyExists as exc:
+        raise CommandError(str(exc), EXIT_FAIL) from None
+    except NoSigningKey as exc:
+        raise CommandError(str(exc), EXIT_ENV) from None
+    except SigningKeyError as exc:
+        raise CommandError(str(exc)) from None
+    pem, kid = keys.public_key_pem(public_key), keys.key_id(public_key)
+    if args.output:
+        from onyx_wizard.files import write_atomic
+
+        write_atomic(args.output, pem.encode("ascii"), mode=0o644)
+        print(f"Wrote the public key of {args.name!r} to {args.output}\nkey id: {kid}")
+    else:
+        # PEM readers skip text after the END line, so `> key.pem` still gives a usable file.
+        print(pem + f"key id: {kid}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from onyx_wizard.attestation import AttestationError, NoSigningKey, NotReady, export_session
+
+    opened = _open(args.name)
+    try:
+        result = export_session(opened, args.output, args.markdown, args.draft, args.key)
+    except NotReady as exc:
+        raise CommandError(
+            f"{exc}\nResolve them, or export a draft with --draft.", EXIT_FAIL
+        ) from None
+    except NoSigningKey as exc:
+        raise CommandError(str(exc), EXIT_ENV) from None
+    except AttestationError as exc:
+        raise CommandError(str(exc), EXIT_FAIL) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {exc.filename or args.output}: {exc.strerror}") from None
+    kind = "Draft attestation" if result.draft else "Signed attestation"
+    print(f"{kind} of {opened.name}: {result.verdict.summary}")
+    print(f"  envelope:  {result.envelope_path}")
+    if result.markdown_path is not None:
+        print(f"  summary:   {result.markdown_path}")
+    print(f"  signed by: key {result.key_name!r}, key id {result.key_id}")
+    print(f"  statement: sha256 {result.statement_digest}")
+    print(f"  evidence:  {len(result.evidence)} file(s) referenced by digest")
+    return EXIT_OK
+
+
+def cmd_countersign(args: argparse.Namespace) -> int:
+    from onyx_wizard.attestation import AttestationError, NoSigningKey, countersign
+
+    try:
+        result = countersign(args.file, args.key, args.markdown)
+    except NoSigningKey as exc:
+        raise CommandError(str(exc), EXIT_ENV) from None
+    except AttestationError as exc:
+        raise CommandError(str(exc), EXIT_FAIL) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write {exc.filename or args.file}: {exc.strerror}") from None
+    print(f"Countersigned {args.file} with key {result.key_name!r}, key id {result.key_id}")
+    print(f"It now carries {len(result.keyids)} signatures, key ids:")
+    for kid in result.keyids:
+        print(f"  {kid}")
+    if args.markdown:
+        print(f"Summary rewritten: {args.markdown}")
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from onyx_wizard.attestation import SigningKeyError, verify_file
+    from onyx_wizard.attestation.statement import rfc3339
+
+    try:
+        result = verify_file(args.file, args.key, args.threshold, args.evidence_dir)
+    except (SigningKeyError, ValueError) as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    if not result.ok or result.predicate is None:
+        raise CommandError(f"not verified: {result.reason}", EXIT_FAIL)
+    p = result.predicate
+    print(
+        f"✓ Verified {args.file}: signed by {len(result.signers)} trusted key(s), "
+        f"{args.threshold} required"
+    )
+    for kid in result.signers:
+        print(f"  signer key id {kid}")
+    state = "READY" if p.verdict.ready else "NOT READY"
+    print(f"Verdict:   {state} — {p.verdict.summary}" + (" (DRAFT)" if p.draft else ""))
+    print(f"App:       {p.app_name} ({p.environment}), session {p.session}")
+    print(
+        f"Generated: {rfc3339(p.generated_at)} by {p.generator.name} {p.generator.version}, "
+        f"checklist {p.checklist_version}"
+    )
+    print(f"Statement: sha256 {result.statement_digest}")
+    if args.evidence_dir is None:
+        print("Evidence:  files not checked (pass --evidence-dir DIR to check their digests)")
+    else:
+        print(f"Evidence:  {len(result.evidence_checked)} file(s) match in {args.evidence_dir}")
+    for blocker in p.verdict.blockers:
+        print(f"  ✗ blocking: {blocker.id} [{blocker.status}] {blocker.reason}")
+    counts: dict[str, int] = {}
+    for item in p.items:
+        counts[item.status] = counts.get(item.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    print(f"Items ({len(p.items)}): {summary}")
+    for item in p.items:
+        who = f"  {item.by}, {rfc3339(item.at)}" if item.by and item.at else ""
+        print(f"  {item.status:<14} {item.id}{who}")
+    return EXIT_OK
+
+
 def _run_tui(session: str | None = None, screen: str = "sessions") -> int:
     from onyx_wizard.tui.app import WizardApp
 
@@ -484,6 +616,49 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="session name")
     p.add_argument("key", nargs="?", help="secret name, e.g. webhook_secret")
     p.set_defaults(func=cmd_secrets)
+
+    p = sub.add_parser("keys", help="Ed25519 signing keys (private keys stay in the OS keyring)")
+    p.add_argument("action", choices=("generate", "public", "list"))
+    p.add_argument("--name", default="default", help="key name (default: default)")
+    p.add_argument(
+        "--replace", action="store_true", help="generate: replace an existing key of that name"
+    )
+    p.add_argument("--output", "-o", type=_path, help="public: write the PEM to this file")
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser(
+        "export", help="sign the session's launch readiness (DSSE + in-toto; exit 1 if not ready)"
+    )
+    p.add_argument("name", help="session name")
+    p.add_argument("--output", "-o", type=_path, required=True, help="the signed envelope (JSON)")
+    p.add_argument("--markdown", type=_path, help="also write a Markdown summary here")
+    p.add_argument("--draft", action="store_true", help="export even when not ready, as a draft")
+    p.add_argument("--key", default="default", help="signing key name (default: default)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("countersign", help="add your signature to an exported attestation")
+    p.add_argument("file", type=_path, help="the envelope exported by `onyx-wizard export`")
+    p.add_argument("--key", default="default", help="signing key name (default: default)")
+    p.add_argument("--markdown", type=_path, help="rewrite this Markdown summary with the signers")
+    p.set_defaults(func=cmd_countersign)
+
+    p = sub.add_parser(
+        "verify", help="check an attestation offline against trusted public keys (exit 0 or 1)"
+    )
+    p.add_argument("file", type=_path, help="the envelope (JSON)")
+    p.add_argument(
+        "--key",
+        action="append",
+        type=_path,
+        required=True,
+        metavar="PUBKEY.pem",
+        help="a trusted public key (repeatable)",
+    )
+    p.add_argument(
+        "--threshold", type=int, default=1, help="distinct trusted keys that must have signed"
+    )
+    p.add_argument("--evidence-dir", type=_path, help="check each evidence file's sha256 here")
+    p.set_defaults(func=cmd_verify)
     return parser
 
 

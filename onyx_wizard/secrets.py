@@ -108,6 +108,25 @@ def _call(operation: str, func: Any, *args: str) -> Any:
         raise KeyringUnavailable(f"{operation} failed ({type(exc).__name__}: {exc})") from None
 
 
+def read_keyring(user: str) -> str | None:
+    """The value stored under `user` for the `onyx-wizard` service, or None when there is none."""
+    value: str | None = _call("reading a secret", _backend().get_password, SERVICE, user)
+    return value
+
+
+def write_keyring(user: str, value: str) -> None:
+    """Store `value` under `user` for the `onyx-wizard` service (the keyring, nowhere else)."""
+    _call("storing a secret", _backend().set_password, SERVICE, user, value)
+
+
+def delete_keyring(user: str) -> bool:
+    """Remove what is stored under `user`; False when nothing was."""
+    if read_keyring(user) is None:
+        return False
+    _call("deleting a secret", _backend().delete_password, SERVICE, user)
+    return True
+
+
 @dataclass(frozen=True)
 class SecretState:
     """Whether a secret is set, and where it would come from (never its value)."""
@@ -131,11 +150,7 @@ class SecretStore:
         env = os.environ.get(key.env_var)
         if env:
             return env
-        backend = _backend()
-        value: str | None = _call(
-            "reading a secret", backend.get_password, SERVICE, self.username(key)
-        )
-        return value
+        return read_keyring(self.username(key))
 
     def source(self, key: SecretKey) -> str:
         """Where `get` would find the secret, or '' when nowhere."""
@@ -147,16 +162,11 @@ class SecretStore:
         """Store a secret in the keyring (never anywhere else)."""
         if not value:
             raise ValueError("an empty secret cannot be stored; use delete to remove one")
-        backend = _backend()
-        _call("storing a secret", backend.set_password, SERVICE, self.username(key), value)
+        write_keyring(self.username(key), value)
 
     def delete(self, key: SecretKey) -> bool:
         """Remove a secret from the keyring; False when it was not there."""
-        backend = _backend()
-        if _call("reading a secret", backend.get_password, SERVICE, self.username(key)) is None:
-            return False
-        _call("deleting a secret", backend.delete_password, SERVICE, self.username(key))
-        return True
+        return delete_keyring(self.username(key))
 
     def states(self) -> list[SecretState]:
         """Which secrets are set and where, for every known key."""

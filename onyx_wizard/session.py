@@ -7,11 +7,8 @@ raises `SessionFileError`, which names the file, line and field.
 
 from __future__ import annotations
 
-import contextlib
 import getpass
-import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from onyx_wizard import paths
 from onyx_wizard.checklist import Checklist, EvidenceKind, Item, load_checklist
+from onyx_wizard.files import write_atomic
 from onyx_wizard.profile import Profile
 
 SCHEMA_VERSION = 1
@@ -294,29 +292,8 @@ def dumps_session(session: Session) -> str:
 
 
 def save_session(session: Session, path: Path) -> None:
-    """Write the session atomically: temp file, flush, fsync, rename, fsync the folder."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with contextlib.suppress(OSError):
-        os.chmod(folder, 0o700)
-    text = dumps_session(session)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    """Write the session atomically (mode 0600 in a 0700 folder); see `files.write_atomic`."""
+    write_atomic(path, dumps_session(session).encode("utf-8"), mode=0o600, private_folder=True)
 
 
 # --- the open session: every change goes through here and is saved at once ----------------

@@ -14,6 +14,7 @@ CORE = [
     "onyx_wizard.secrets",
     "onyx_wizard.gate",
     "onyx_wizard.paths",
+    "onyx_wizard.attestation",
 ]
 
 

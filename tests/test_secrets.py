@@ -12,29 +12,10 @@ import pytest
 from textual.widgets import Input
 
 from onyx_wizard import paths
-from onyx_wizard.secrets import KeyringUnavailable, SecretKey, SecretStore
+from onyx_wizard.secrets import SecretKey, SecretStore
 from onyx_wizard.session import new_session
 from onyx_wizard.tui.app import WizardApp
 from onyx_wizard.tui.screens.profile import ProfileScreen
-
-
-def _keyring_ready() -> bool:
-    try:
-        SecretStore("probe", "production").get(SecretKey.CLIENT_SECRET)
-    except KeyringUnavailable:
-        return False
-    return True
-
-
-@pytest.fixture
-def real_keyring() -> None:
-    """A usable Secret Service; in CI its absence is a failure, not a skip."""
-    if _keyring_ready():
-        return
-    message = "no usable keyring: run the tests with scripts/test (it starts gnome-keyring)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def cli_process(

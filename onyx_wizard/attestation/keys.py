@@ -1,0 +1,184 @@
+"""Ed25519 signing keys: the private key lives only in the OS keyring, never in a file.
+
+Keyring entry: service `onyx-wizard`, user name `signing-key/<name>`, value the private key as
+unencrypted PKCS#8 PEM text (the keyring is what protects it). The keyring cannot list its
+entries, so `<data dir>/keys.toml` indexes the key names with their key ids and creation times:
+public data only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import tomli_w
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from onyx_wizard import paths
+from onyx_wizard.attestation._errors import NoSigningKey, SigningKeyError, SigningKeyExists
+from onyx_wizard.files import write_atomic
+from onyx_wizard.secrets import delete_keyring, read_keyring, write_keyring
+from onyx_wizard.session import now
+
+DEFAULT_KEY = "default"
+KEYRING_PREFIX = "signing-key/"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_INDEX_HEADER = (
+    "# onyx-wizard signing keys: names and key ids only (public data).\n"
+    "# The private keys are in the OS keyring (service onyx-wizard, user signing-key/<name>).\n\n"
+)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A signing key as the index knows it: its name, key id and when it was made."""
+
+    name: str
+    key_id: str
+    created_at: datetime | None = None
+
+
+def check_key_name(name: str) -> None:
+    """Key names: letters, digits, `.`, `_`, `-`, at most 64 (they become keyring user names)."""
+    if not _NAME.match(name):
+        raise SigningKeyError(
+            f"{name!r} is not a valid key name: use letters, digits, '.', '_' or '-' "
+            "(at most 64, starting with a letter or digit)"
+        )
+
+
+def key_id(public_key: Ed25519PublicKey) -> str:
+    """Hex sha256 of the raw 32-byte public key: the `keyid` hint in signatures."""
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def public_key_pem(public_key: Ed25519PublicKey) -> str:
+    """The public key as SubjectPublicKeyInfo PEM, what `verify --key` reads."""
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode("ascii")
+
+
+def read_public_key(path: Path) -> Ed25519PublicKey:
+    """An Ed25519 public key from a PEM file; SigningKeyError names the file when it is not."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SigningKeyError(f"cannot read public key {path}: {exc.strerror or exc}") from None
+    try:
+        key = serialization.load_pem_public_key(data)
+    except ValueError:
+        raise SigningKeyError(f"{path} is not a public key in PEM form") from None
+    if not isinstance(key, Ed25519PublicKey):
+        raise SigningKeyError(f"{path} is a {type(key).__name__}, not an Ed25519 public key")
+    return key
+
+
+def _user(name: str) -> str:
+    check_key_name(name)
+    return KEYRING_PREFIX + name
+
+
+def has_key(name: str = DEFAULT_KEY) -> bool:
+    """Whether the OS keyring holds a private key of that name (KeyringUnavailable if none)."""
+    return read_keyring(_user(name)) is not None
+
+
+def load_private_key(name: str = DEFAULT_KEY) -> Ed25519PrivateKey:
+    """The private key from the OS keyring; NoSigningKey when there is none of that name."""
+    text = read_keyring(_user(name))
+    if text is None:
+        raise NoSigningKey(name)
+    try:
+        key = serialization.load_pem_private_key(text.encode("ascii"), password=None)
+    except (ValueError, TypeError, UnicodeEncodeError):
+        raise SigningKeyError(
+            f"the keyring entry {KEYRING_PREFIX}{name} is not a PEM private key"
+        ) from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise SigningKeyError(f"the keyring entry {KEYRING_PREFIX}{name} is not an Ed25519 key")
+    return key
+
+
+def public_key(name: str = DEFAULT_KEY) -> Ed25519PublicKey:
+    """The public half of the named key (derived from the private key in the keyring)."""
+    return load_private_key(name).public_key()
+
+
+def public_pem(name: str = DEFAULT_KEY) -> str:
+    """The named key's public key as PEM, what a verifier is given."""
+    return public_key_pem(public_key(name))
+
+
+def generate(name: str = DEFAULT_KEY, replace: bool = False) -> KeyInfo:
+    """Make an Ed25519 key pair, store the private key in the keyring and index the key id."""
+    user = _user(name)
+    index = _read_index()  # a broken index stops us before the keyring is touched
+    if not replace and read_keyring(user) is not None:
+        raise SigningKeyExists(name)
+    private_key = Ed25519PrivateKey.generate()
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    write_keyring(user, pem)
+    info = KeyInfo(name, key_id(private_key.public_key()), now())
+    index[name] = info
+    _write_index(index)
+    return info
+
+
+def delete(name: str) -> bool:
+    """Remove a key from the keyring and the index; False when the keyring had none."""
+    removed = delete_keyring(_user(name))
+    index = _read_index()
+    if index.pop(name, None) is not None:
+        _write_index(index)
+    return removed
+
+
+def list_keys() -> list[KeyInfo]:
+    """The keys this tool generated (from the index; no keyring needed), by name."""
+    return sorted(_read_index().values(), key=lambda info: info.name)
+
+
+def index_path() -> Path:
+    return paths.data_dir() / "keys.toml"
+
+
+def _read_index() -> dict[str, KeyInfo]:
+    path = index_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SigningKeyError(f"{path}: cannot read the key index ({exc})") from None
+    keys = data.get("keys", {})
+    index = {}
+    for name, entry in keys.items() if isinstance(keys, dict) else ():
+        if isinstance(entry, dict) and isinstance(entry.get("key_id"), str):
+            created = entry.get("created_at")
+            index[name] = KeyInfo(
+                name, entry["key_id"], created if isinstance(created, datetime) else None
+            )
+    return index
+
+
+def _write_index(index: dict[str, KeyInfo]) -> None:
+    table: dict[str, dict[str, object]] = {}
+    for name in sorted(index):
+        info = index[name]
+        entry: dict[str, object] = {"key_id": info.key_id}
+        if info.created_at is not None:
+            entry["created_at"] = info.created_at
+        table[name] = entry
+    text = _INDEX_HEADER + tomli_w.dumps({"keys": table})
+    write_atomic(index_path(), text.encode("utf-8"), mode=0o600, private_folder=True)
