@@ -30,3 +30,8 @@ def sessions_dir() -> Path:
 def session_path(name: str) -> Path:
     """The file of the session called `name`."""
     return sessions_dir() / f"{name}.toml"
+
+
+def exports_dir() -> Path:
+    """Where the wizard puts exported attestations unless told otherwise."""
+    return data_dir() / "exports"

@@ -419,6 +419,12 @@ class OpenSession:
             return
         self._change(by, "cleared", item_id, f"was {previous.status}")
 
+    def record_export(self, paths: Sequence[Path], key_id: str, draft: bool, by: str = "") -> None:
+        """Note an export in history: where the files went and which key signed them."""
+        kind = "draft" if draft else "final"
+        where = ", ".join(str(p) for p in paths)
+        self._change(by, "exported", detail=f"{kind}: {where} (key id {key_id[:16]}…)")
+
     def record_probe_results(self, results: dict[str, ProbeRecord], by: str = "") -> None:
         """Store probe results and what they mean for probe items (one save, one history entry)."""
         apply_probe_results(self.session, self.checklist, results)

@@ -105,6 +105,9 @@ async def render(out: Path) -> list[Path]:
         await shot(pilot, "07-attest")
         await pilot.press("escape", "escape", "escape", "v")
         await shot(pilot, "08-review")
+        await pilot.press("d")
+        await shot(pilot, "13-export")
+        await pilot.press("escape")
         await pilot.press("question_mark")
         await shot(pilot, "09-help")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
@@ -307,3 +308,40 @@ async def test_cancel_a_run_keeps_what_finished(monkeypatch: pytest.MonkeyPatch)
     saved = open_session("cancel").session
     assert "webhook-delivery" not in saved.probes
     assert saved.probes["cors-preflight"].outcome == "pass"
+
+
+async def test_review_exports_a_signed_attestation_offering_a_key_first(
+    real_keyring: None, tmp_path: Path
+) -> None:
+    from conftest import make_ready_session
+    from textual.widgets import Button
+
+    from onyx_wizard.attestation import keys, verify_file
+    from onyx_wizard.tui.screens.dialogs import ConfirmDialog, ExportDialog
+
+    ready = make_ready_session("ready", tmp_path / "evidence")
+    out = tmp_path / "out" / "ready.attestation.json"
+    app = WizardApp(session="ready")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("v")
+        await pilot.pause()
+        assert "READY" in str(app.screen.query_one("#gate").render())
+        await pilot.press("e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportDialog)
+        await type_into(pilot, "#out", str(out))
+        await type_into(pilot, "#key", "tui-operator")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)  # no key yet: offered, not assumed
+        app.screen.query_one("#yes", Button).press()
+        await pilot.pause()
+        result = str(app.screen.query_one("#export-result").render())
+        key_id = keys.key_id(keys.public_key("tui-operator"))
+        assert "Signed attestation exported" in result
+        assert str(out) in result and key_id in result
+    pem = tmp_path / "operator.pem"
+    pem.write_text(keys.public_pem("tui-operator"))
+    verification = verify_file(out, [pem], 1, ready.evidence_dir)
+    assert verification.ok, verification.reason
+    assert open_session("ready").session.history[-1].action == "exported"

@@ -95,7 +95,9 @@ def export_session(
         predicate = LaunchReadiness.model_validate(statement.predicate)
         text = render_markdown(predicate, [kid], digest)
         write_atomic(markdown_path, text.encode("utf-8"), mode=_SHARED_MODE)
-    return ExportResult(out_path, markdown_path, key_name, kid, verdict, draft, digest, files)
+    result = ExportResult(out_path, markdown_path, key_name, kid, verdict, draft, digest, files)
+    opened.record_export(result.paths, kid, draft)
+    return result
 
 
 @dataclass(frozen=True)

@@ -223,3 +223,67 @@ class NotApplicableDialog(_ItemDialog):
 
     def result(self) -> str | None:
         return self.value("by").strip()
+
+
+class ExportDialog(FormDialog):
+    """Where to write the signed envelope and the Markdown summary, and with which key."""
+
+    OK_LABEL = "Export"
+
+    def __init__(self, session: str, draft: bool, default_dir: str) -> None:
+        super().__init__()
+        self.session = session
+        self.draft = draft
+        self.default_dir = default_dir.rstrip("/")
+        self.TITLE_TEXT = "Export draft attestation" if draft else "Export signed attestation"
+
+    def compose_intro(self) -> ComposeResult:
+        what = (
+            "A draft: the verdict says not ready."
+            if self.draft
+            else "The launch gate passes: this is the attestation Onyx's approver verifies."
+        )
+        yield Static(f"{what} The private key stays in the OS keyring.", classes="hint")
+
+    def rows(self) -> list[tuple[str, Widget]]:
+        stem = f"{self.default_dir}/{self.session}" + (".draft" if self.draft else "")
+        return [
+            ("Envelope", Input(value=f"{stem}.attestation.json", id="out")),
+            ("Summary (.md)", Input(value=f"{stem}.md", id="markdown")),
+            ("Signing key", Input(value="default", id="key")),
+        ]
+
+    def save(self) -> str | None:
+        if not self.value("out").strip():
+            return "name the envelope file"
+        if not self.value("key").strip():
+            return "name the signing key"
+        return None
+
+    def result(self) -> str | None:
+        return "\t".join(self.value(name).strip() for name in ("out", "markdown", "key"))
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question."""
+
+    BINDINGS = [Binding("escape", "no", "No", id="confirm.no")]
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(self.yes, id="yes", variant="primary")
+                yield Button("Cancel", id="no")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
+
+    def action_no(self) -> None:
+        self.dismiss(False)

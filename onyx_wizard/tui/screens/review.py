@@ -17,11 +17,28 @@ from onyx_wizard.tui.widgets import GateBanner
 class ReviewScreen(WizardScreen):
     """What still stands between this integration and launch."""
 
-    BINDINGS = [Binding("escape", "back", "Back", id="review.back")]
+    BINDINGS = [
+        Binding("escape", "back", "Back", id="review.back"),
+        Binding(
+            "e",
+            "export",
+            "Export signed",
+            id="review.export",
+            tooltip="Sign and write the attestation (the gate must pass)",
+        ),
+        Binding(
+            "d",
+            "export_draft",
+            "Export draft",
+            id="review.draft",
+            tooltip="Sign and write a draft whose verdict says not ready",
+        ),
+    ]
 
     def compose_body(self) -> ComposeResult:
         yield Static("Review", classes="screen-title")
         yield GateBanner(id="gate")
+        yield Static("", id="export-result")
         yield Static("", id="review-hint", classes="hint")
         yield OptionList(id="blockers")
 
@@ -61,3 +78,102 @@ class ReviewScreen(WizardScreen):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    # --- export -----------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        verdict = evaluate(self.opened.session, self.opened.checklist)
+        if not verdict.ready:
+            n = len(verdict.blockers)
+            self.notify(
+                f"{n} item{'s' if n != 1 else ''} still block launch: export a draft (d), "
+                "or clear the blockers listed here.",
+                title="Not ready",
+                severity="warning",
+            )
+            return
+        self._ask(draft=False)
+
+    def action_export_draft(self) -> None:
+        self._ask(draft=True)
+
+    def _ask(self, draft: bool) -> None:
+        from onyx_wizard import paths
+        from onyx_wizard.tui.screens.dialogs import ExportDialog
+
+        dialog = ExportDialog(self.opened.name, draft, str(paths.exports_dir()))
+        self.app.push_screen(dialog, lambda answer: self._with_key(answer, draft))
+
+    def _with_key(self, answer: str | None, draft: bool) -> None:
+        """Export with the named key, offering to make the key first when there is none."""
+        from onyx_wizard.attestation import has_key
+        from onyx_wizard.secrets import KeyringUnavailable
+        from onyx_wizard.tui.screens.dialogs import ConfirmDialog
+
+        if not answer:
+            return
+        out, markdown, key = answer.split("\t")
+        try:
+            present = has_key(key)
+        except (KeyringUnavailable, ValueError) as exc:
+            self._show_error(str(exc))
+            return
+        if present:
+            self._export(out, markdown, key, draft)
+            return
+
+        def generate(yes: bool | None) -> None:
+            from onyx_wizard.attestation import AttestationError, keys
+
+            if not yes:
+                return
+            try:
+                keys.generate(key)
+            except (AttestationError, KeyringUnavailable) as exc:
+                self._show_error(str(exc))
+                return
+            self.notify(f"Signing key {key!r} generated; its private half is in the OS keyring.")
+            self._export(out, markdown, key, draft)
+
+        question = (
+            f"There is no signing key named {key!r} yet.\n\nGenerate an Ed25519 key pair now? "
+            "The private key goes to the OS keyring, never to a file; share the public key "
+            "(onyx-wizard keys public) with whoever verifies."
+        )
+        self.app.push_screen(ConfirmDialog(question, "Generate key"), generate)
+
+    def _export(self, out: str, markdown: str, key: str, draft: bool) -> None:
+        from pathlib import Path
+
+        from onyx_wizard.attestation import AttestationError, export_session
+        from onyx_wizard.secrets import KeyringUnavailable
+
+        opened = self.opened
+        try:
+            result = export_session(
+                opened,
+                Path(out).expanduser(),
+                Path(markdown).expanduser() if markdown else None,
+                draft=draft,
+                key_name=key,
+            )
+        except (AttestationError, KeyringUnavailable, OSError) as exc:
+            self._show_error(str(exc))
+            return
+        self.wizard.saved_at = opened.session.updated_at
+        kind = "Draft" if result.draft else "Signed attestation"
+        lines = [f"✓ {kind} exported — {result.verdict.summary}"]
+        lines.append(f"  envelope: {result.envelope_path}")
+        if result.markdown_path is not None:
+            lines.append(f"  summary:  {result.markdown_path}")
+        lines.append(f"  signed by key {result.key_name!r}, key id {result.key_id}")
+        lines.append(f"  statement sha256 {result.statement_digest}")
+        self._show("\n".join(lines))
+
+    def _show_error(self, message: str) -> None:
+        self._show(f"✗ Export failed: {message}")
+
+    def _show(self, text: str) -> None:
+        panel = self.query_one("#export-result", Static)
+        panel.update(escape(text))
+        panel.add_class("shown")
