@@ -140,6 +140,19 @@ class Session(BaseModel):
         check_name(value)
         return value
 
+    @classmethod
+    def blank(cls, name: str, checklist_version: str, profile: Profile | None = None) -> Session:
+        """A session with nothing recorded yet (saved by `new_session`, or kept in memory)."""
+        stamp = now()
+        return cls(
+            schema_version=SCHEMA_VERSION,
+            name=name,
+            created_at=stamp,
+            updated_at=stamp,
+            checklist_version=checklist_version,
+            profile=profile or Profile(),
+        )
+
     def record(self, item_id: str) -> ItemRecord:
         """The record of an item (a pending one if nothing was recorded yet)."""
         return self.items.get(item_id) or ItemRecord()
@@ -472,18 +485,9 @@ def new_session(name: str, path: Path | None = None, profile: Profile | None = N
     if path.exists():
         raise SessionError(f"a session named {name!r} already exists ({path})")
     checklist = load_checklist()
-    stamp = now()
-    operator = default_operator()
-    session = Session(
-        schema_version=SCHEMA_VERSION,
-        name=name,
-        created_at=stamp,
-        updated_at=stamp,
-        checklist_version=checklist.version,
-        operator=operator,
-        profile=profile or Profile(),
-        history=[HistoryEntry(at=stamp, by=operator, action="created")],
-    )
+    session = Session.blank(name, checklist.version, profile)
+    session.operator = operator = default_operator()
+    session.history.append(HistoryEntry(at=session.created_at, by=operator, action="created"))
     opened = OpenSession(path=path, session=session, checklist=checklist)
     opened.save()
     return opened

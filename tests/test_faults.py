@@ -7,7 +7,6 @@ probe against it, then compares item by item with a run against the healthy depl
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import pytest
 
@@ -16,7 +15,7 @@ from onyx_wizard.checklist import load_checklist
 from onyx_wizard.demo import FAULTS, DemoDeployment
 from onyx_wizard.gate import Status
 from onyx_wizard.probes import Outcome, ProbeResult
-from onyx_wizard.session import SCHEMA_VERSION, Session
+from onyx_wizard.session import Session
 
 
 def run_everything(deployment: DemoDeployment) -> tuple[dict[str, ProbeResult], dict[str, Status]]:
@@ -25,15 +24,7 @@ def run_everything(deployment: DemoDeployment) -> tuple[dict[str, ProbeResult], 
     profile = deployment.profile()
     probe_ids, _ = check.select(checklist, profile)
     result = asyncio.run(check.run_check(probe_ids, profile, deployment.secrets()))
-    stamp = datetime.now(UTC)
-    session = Session(
-        schema_version=SCHEMA_VERSION,
-        name="faults",
-        created_at=stamp,
-        updated_at=stamp,
-        checklist_version=checklist.version,
-        profile=profile,
-    )
+    session = Session.blank("faults", checklist.version, profile)
     verdict = check.verdict_with(session, checklist, result)
     return (
         {r.probe_id: r for r in result.results},
