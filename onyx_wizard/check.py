@@ -7,9 +7,10 @@ pick the same probes and save results the same way.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from onyx_wizard.checklist import Checklist
@@ -17,7 +18,7 @@ from onyx_wizard.gate import Verdict, evaluate
 from onyx_wizard.probes import Outcome, ProbeResult, ProbeSettings, run_probes
 from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
-from onyx_wizard.session import ProbeRecord, Session, apply_probe_results, now
+from onyx_wizard.session import OpenSession, ProbeRecord, Session, apply_probe_results, now
 
 CHECK_SCHEMA = "onyx-wizard/check/v1"
 
@@ -64,19 +65,27 @@ def select(
     return list(dict.fromkeys(probe_ids)), list(dict.fromkeys(item_ids))
 
 
+def artifacts_of(opened: OpenSession) -> list[Path]:
+    """The files this tool wrote for a session that must hold no secret: it and its exports."""
+    return [opened.path, *(Path(p) for p in opened.session.exports if Path(p).is_file())]
+
+
 def to_records(
-    results: Sequence[ProbeResult], at: datetime | None = None
+    results: Sequence[ProbeResult], at: datetime | None = None, secrets: Iterable[str] = ()
 ) -> dict[str, ProbeRecord]:
-    """Probe results as the session stores them."""
+    """Probe results as the session stores them, their text passed through the scanner's rules."""
+    from onyx_wizard.scan import redact, redact_data
+
     at = at or now()
+    known = [value for value in secrets if value]
     return {
         r.probe_id: ProbeRecord(
             outcome=r.outcome.value,
             reason_code=r.reason_code,
-            message=r.message,
+            message=redact(r.message, known),
             at=at,
             duration_ms=r.duration_ms,
-            evidence=r.evidence,
+            evidence=redact_data(r.evidence, known),
         )
         for r in results
     }
@@ -109,6 +118,7 @@ async def run_check(
     on_start: Callable[[str], None] | None = None,
     on_result: Callable[[ProbeResult], None] | None = None,
     on_progress: Callable[[str, float], None] | None = None,
+    artifacts: Sequence[Path] = (),
 ) -> CheckRun:
     """Run the probes concurrently and time the whole run."""
     started = now()
@@ -121,6 +131,7 @@ async def run_check(
         on_start=on_start,
         on_result=on_result,
         on_progress=on_progress,
+        artifacts=artifacts,
     )
     return CheckRun(started, int((time.perf_counter() - start) * 1000), results)
 

@@ -198,7 +198,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from onyx_wizard.profile import load_profile
     from onyx_wizard.report import check as report
     from onyx_wizard.secrets import load_secrets
-    from onyx_wizard.session import SCHEMA_VERSION, Session, now
+    from onyx_wizard.session import Session
 
     if (args.name is None) == (args.profile is None):
         raise CommandError("check needs a session NAME or --profile FILE (one of them)")
@@ -206,15 +206,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     opened = None
     if args.profile is not None:
         profile = load_profile(args.profile)
-        stamp = now()
-        session = Session(
-            schema_version=SCHEMA_VERSION,
-            name="profile",
-            created_at=stamp,
-            updated_at=stamp,
-            checklist_version=checklist.version,
-            profile=profile,
-        )
+        session = Session.blank("profile", checklist.version, profile)
         loaded = load_secrets(None, profile.environment.value)
     else:
         opened = _open(args.name)
@@ -240,12 +232,19 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"Running {len(probe_ids)} probe(s)…", file=sys.stderr)
     try:
         check_run = asyncio.run(
-            check.run_check(probe_ids, profile, loaded.values, on_result=progress)
+            check.run_check(
+                probe_ids,
+                profile,
+                loaded.values,
+                on_result=progress,
+                artifacts=check.artifacts_of(opened) if opened is not None else (),
+            )
         )
     except ProbeSetupError as exc:
         raise CommandError(str(exc)) from None
     if opened is not None:
-        opened.record_probe_results(check.to_records(check_run.results, check_run.started_at))
+        records = check.to_records(check_run.results, check_run.started_at, loaded.values.values())
+        opened.record_probe_results(records)
         verdict = evaluate(opened.session, checklist)
     else:
         verdict = check.verdict_with(session, checklist, check_run)
@@ -341,6 +340,63 @@ def _demo_wizard(deployment: Any) -> int:
         return _run_tui(session="demo", screen="overview")
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from onyx_wizard.scan import AllowlistError, load_allowlist, scan_paths
+
+    missing = [str(path) for path in args.paths if not path.exists()]
+    if missing:
+        raise CommandError(f"no such file or folder: {', '.join(missing)}")
+    allowlist = None
+    if args.allowlist is not None:
+        try:
+            allowlist = load_allowlist(args.allowlist)
+        except AllowlistError as exc:
+            raise CommandError(str(exc)) from None
+    secrets: dict[str, str] = {}
+    keyring_problem = ""
+    if args.session:
+        from onyx_wizard.secrets import load_secrets
+
+        opened = _open(args.session)
+        loaded = load_secrets(opened.name, opened.session.profile.environment.value)
+        secrets = {key.value: value for key, value in loaded.values.items()}
+        keyring_problem = loaded.keyring_problem
+        if keyring_problem:
+            print(f"onyx-wizard: warning: secrets not all read: {keyring_problem}", file=sys.stderr)
+        elif not secrets:
+            note = f"session {opened.name} holds no secrets; searching for patterns only"
+            print(f"onyx-wizard: {note}", file=sys.stderr)
+    progress = _scan_progress() if sys.stderr.isatty() else None
+    report = scan_paths(args.paths, secrets=secrets, allowlist=allowlist, progress=progress)
+    if progress is not None:
+        print("\r\033[K", end="", file=sys.stderr, flush=True)
+    if args.format == "json":
+        _print_json(report.to_json())
+    else:
+        sys.stdout.write(report.to_text())
+    if report.findings or report.errors:
+        return EXIT_FAIL
+    return EXIT_ENV if keyring_problem else EXIT_OK
+
+
+def _scan_progress() -> Callable[[int, int], None]:
+    """A one-line progress display on stderr, redrawn at most ten times a second."""
+    import time
+
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] < 0.1 and done < total:
+            return
+        last[0] = now
+        share = f"{100 * done // total}%" if total else ""
+        line = f"scanning… {share} ({done / 1e6:.0f} of {total / 1e6:.0f} MB)"
+        print(f"\r\033[K{line}", end="", file=sys.stderr, flush=True)
+
+    return show
 
 
 def _store(name: str) -> Any:
@@ -610,6 +666,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="delay every answer, like a deployment across a network (default 0)",
     )
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "scan",
+        help="find secrets, tokens and personal data in files: exit 0 clean, 1 found, 2 usage",
+        description="Scan files and folders (recursively; gzip read transparently, binaries "
+        "skipped) for secret and token shapes, personal data and, with --session, the exact "
+        "values of that session's secrets. Findings name rule, file, line and column and a "
+        "salted hash of the value, never the value. Exit 0 clean, 1 something found (or a file "
+        "could not be read), 2 usage, 3 the keyring could not be read for --session.",
+    )
+    p.add_argument("paths", nargs="+", type=_path, metavar="PATH", help="a file or folder")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--session", metavar="NAME", help="also look for this session's secret values (keyring)"
+    )
+    p.add_argument(
+        "--allowlist",
+        type=_path,
+        metavar="FILE",
+        help="TOML file of known false positives: [[allow]] rule, path (glob), reason",
+    )
+    p.set_defaults(func=cmd_scan)
 
     p = sub.add_parser("secrets", help="manage a session's credentials in the OS keyring")
     p.add_argument("action", choices=("list", "set", "delete"))

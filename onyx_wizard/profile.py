@@ -139,6 +139,7 @@ class Profile(BaseModel):
     dns_nameserver: str = ""
     log_paths: list[str] = Field(default_factory=list)
     evidence_dir: str = ""
+    scan_allowlist: str = ""
     partner_connectivity: PartnerConnectivity = Field(default_factory=PartnerConnectivity)
 
     @field_validator("app_name", "app_description", "client_id", "preview_client_id")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import getpass
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -120,6 +120,7 @@ class Session(BaseModel):
     profile: Profile = Field(default_factory=Profile)
     items: dict[str, ItemRecord] = Field(default_factory=dict)
     probes: dict[str, ProbeRecord] = Field(default_factory=dict)
+    exports: list[str] = Field(default_factory=list)
     history: list[HistoryEntry] = Field(default_factory=list)
 
     @field_validator("schema_version")
@@ -319,6 +320,9 @@ class OpenSession:
     path: Path
     session: Session
     checklist: Checklist
+    # What people type (notes, reasons, evidence references) passes through this before it
+    # is stored; the wizard sets it to the scanner's redaction (this module cannot import it).
+    text_filter: Callable[[str], str] = str
 
     @property
     def name(self) -> str:
@@ -385,7 +389,11 @@ class OpenSession:
                 f"{wrong[0]!r} is a {evidence_kind(wrong[0])}; this item takes: {kinds}"
             )
         self.session.items[item_id] = ItemRecord(
-            status=RecordedStatus.ATTESTED, by=by, at=now(), note=note.strip(), evidence=refs
+            status=RecordedStatus.ATTESTED,
+            by=by,
+            at=now(),
+            note=self.text_filter(note.strip()),
+            evidence=[self.text_filter(ref) for ref in refs],
         )
         self._change(by, "attested", item_id, f"{len(refs)} evidence reference(s)")
 
@@ -400,7 +408,9 @@ class OpenSession:
             raise EvidenceError("a waiver needs the name of its approver")
         if expires <= now().date():
             raise EvidenceError(f"the waiver's expiry {expires.isoformat()} is not in the future")
-        waiver = Waiver(reason=reason.strip(), approver=approver.strip(), expires=expires)
+        waiver = Waiver(
+            reason=self.text_filter(reason.strip()), approver=approver.strip(), expires=expires
+        )
         previous = self.session.record(item_id)
         self.session.items[item_id] = ItemRecord(
             status=RecordedStatus.WAIVED,
@@ -420,9 +430,12 @@ class OpenSession:
         if not reason.strip():
             raise EvidenceError("say why the item does not apply")
         self.session.items[item_id] = ItemRecord(
-            status=RecordedStatus.NOT_APPLICABLE, by=by.strip(), at=now(), reason=reason.strip()
+            status=RecordedStatus.NOT_APPLICABLE,
+            by=by.strip(),
+            at=now(),
+            reason=self.text_filter(reason.strip()),
         )
-        self._change(by, "not-applicable", item_id, reason.strip())
+        self._change(by, "not-applicable", item_id, self.session.items[item_id].reason)
 
     def clear(self, item_id: str, by: str) -> None:
         """Undo the decision on an item: it is pending again (history keeps the old one)."""
@@ -436,6 +449,9 @@ class OpenSession:
         """Note an export in history: where the files went and which key signed them."""
         kind = "draft" if draft else "final"
         where = ", ".join(str(p) for p in paths)
+        for path in paths:
+            if str(path.absolute()) not in self.session.exports:
+                self.session.exports.append(str(path.absolute()))
         self._change(by, "exported", detail=f"{kind}: {where} (key id {key_id[:16]}…)")
 
     def record_probe_results(self, results: dict[str, ProbeRecord], by: str = "") -> None:

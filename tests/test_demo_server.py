@@ -421,8 +421,8 @@ def test_unknown_fault_is_rejected_with_the_valid_names() -> None:
 
 
 def test_the_fault_table_is_complete() -> None:
-    assert len(FAULTS) == 41
-    assert {f.kind for f in FAULTS.values()} == {"server", "profile", "secrets"}
+    assert len(FAULTS) == 44
+    assert {f.kind for f in FAULTS.values()} == {"server", "profile", "secrets", "files"}
     assert all(f.description and f.probe and f.reason_code.isupper() for f in FAULTS.values())
     assert set(FAULT_CHECKS) | {"webhook-slow"} == set(FAULTS)
 
@@ -715,7 +715,37 @@ def _check_catalogue(d: DemoDeployment, http: httpx.Client) -> None:
     assert connectivity.approved_catalogue_version == "2026.10"
 
 
+def _log_text(d: DemoDeployment) -> str:
+    return (Path(d.profile().log_paths[0]) / "app.log").read_text()
+
+
+def _check_log_leaks_token(d: DemoDeployment, http: httpx.Client) -> None:
+    assert d.secrets()[SecretKey.VALID_ACCESS_TOKEN] in _log_text(d)
+
+
+def _check_log_leaks_pii(d: DemoDeployment, http: httpx.Client) -> None:
+    assert "jane.doe@example.com" in _log_text(d)
+
+
+def _check_evidence_holds_key(d: DemoDeployment, http: httpx.Client) -> None:
+    dump = Path(d.profile().evidence_dir) / "debug-dump.txt"
+    assert "BEGIN PRIVATE KEY" in dump.read_text()
+
+
+def test_healthy_logs_and_evidence_are_clean_and_realistic() -> None:
+    with DemoDeployment() as deployment:
+        log = _log_text(deployment)
+        evidence = sorted(p.name for p in Path(deployment.profile().evidence_dir).iterdir())
+        secrets = deployment.secrets().values()
+    assert len(log.splitlines()) == 400 and "request_id=" in log
+    assert not any(value in log for value in secrets) and "@" not in log
+    assert evidence == ["support-runbook.md"]
+
+
 FAULT_CHECKS: dict[str, Callable[[DemoDeployment, httpx.Client], None]] = {
+    "log-leaks-token": _check_log_leaks_token,
+    "log-leaks-pii": _check_log_leaks_pii,
+    "evidence-holds-key": _check_evidence_holds_key,
     "cors-reflect-origin": _check_cors_reflect,
     "cors-null-origin": _check_cors_null,
     "cors-suffix-match": _check_cors_suffix,

@@ -345,3 +345,80 @@ async def test_review_exports_a_signed_attestation_offering_a_key_first(
     verification = verify_file(out, [pem], 1, ready.evidence_dir)
     assert verification.ok, verification.reason
     assert open_session("ready").session.history[-1].action == "exported"
+
+
+async def test_notes_are_redacted_before_they_are_saved() -> None:
+    from onyx_wizard.session import new_session
+
+    new_session("redact")
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    app = WizardApp(session="redact")
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(ItemScreen("app-identity.app-name-approved"))
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        await type_into(pilot, "#note", f"asked dana@acme.example, used {token}")
+        app.screen.query_one("#evidence", TextArea).insert("ONYX-4821")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)
+    opened = open_session("redact")
+    note = opened.session.items["app-identity.app-name-approved"].note
+    assert "[REDACTED:email]" in note and "[REDACTED:github-token]" in note
+    text = opened.path.read_text()
+    assert token not in text and "dana@acme.example" not in text
+
+
+HYGIENE_ITEMS = [
+    "support-readiness.support-evidence-excludes-sensitive",
+    "privacy-and-security.tokens-protected",
+    "privacy-and-security.webhook-secrets-protected",
+    "privacy-and-security.logs-avoid-sensitive-data",
+]
+
+
+@pytest.mark.parametrize("fault", [None, "log-leaks-pii"])
+async def test_secret_hygiene_items_in_the_tui(
+    fault: str | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.session import new_session
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    with DemoDeployment([fault] if fault else []) as deployment:
+        for key, value in deployment.secrets().items():
+            monkeypatch.setenv(key.env_var, value)
+        new_session("hygiene", profile=deployment.profile())
+        app = WizardApp(session="hygiene")
+        async with app.run_test(size=(100, 30)) as pilot:
+            app.push_screen(ItemScreen("privacy-and-security.logs-avoid-sensitive-data"))
+            await pilot.pause()
+            await pilot.press("r")
+            await pilot.pause()
+            run = app.screen
+            assert isinstance(run, RunScreen) and run.only == [HYGIENE_ITEMS[-1]]
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            result = run.results["secret-hygiene"]
+            await pilot.press("escape")
+            await pilot.pause()
+            item = app.screen
+            assert isinstance(item, ItemScreen)
+            status = str(item.query_one("#item-status").render())
+            panel = item.query_one("#evidence-secret-hygiene", Collapsible)
+            evidence = " ".join(str(w.render()) for w in panel.query(".evidence"))
+    states = evaluate(open_session("hygiene").session, open_session("hygiene").checklist).states
+    if fault is None:
+        assert (result.outcome.value, result.reason_code) == ("pass", "SCAN_CLEAN")
+        assert "passed" in status
+        # tokens-protected also needs session-cookies, which this run did not include.
+        assert states[HYGIENE_ITEMS[1]].status is Status.PENDING
+        assert [states[i].status for i in HYGIENE_ITEMS[2:]] == [Status.PASSED] * 2
+        assert states[HYGIENE_ITEMS[0]].reason == "probe passed; awaiting attestation"
+    else:
+        assert (result.outcome.value, result.reason_code) == ("fail", "PII_FOUND")
+        assert "failed" in status
+        assert "app.log:" in evidence and "email" in evidence and "credit-card" in evidence
+        assert "jane.doe@example.com" not in evidence
+        assert all(states[i].status is Status.FAILED for i in HYGIENE_ITEMS)

@@ -298,6 +298,10 @@ def build_statement(
 def _items(
     session: Session, checklist: Checklist, verdict: Verdict, files: dict[str, EvidenceFile]
 ) -> Iterable[ItemEntry]:
+    # People's words pass through the scanner's rules once more before they are signed: a
+    # session written before redaction existed, or edited by hand, must not leak through.
+    from onyx_wizard.scan import redact
+
     for section in checklist.sections:
         for item in section.items:
             record = session.record(item.id)
@@ -312,7 +316,7 @@ def _items(
                 method=item.method.value,
                 by=record.by or None,
                 at=record.at,
-                note=record.note,
+                note=redact(record.note),
                 reason_codes=[r.reason_code for _, r in probes],
                 probes=[
                     ProbeEntry(id=pid, outcome=r.outcome, reason_code=r.reason_code, at=r.at)
@@ -320,13 +324,15 @@ def _items(
                 ],
                 waiver=(
                     WaiverEntry(
-                        reason=waiver.reason, approver=waiver.approver, expires=waiver.expires
+                        reason=redact(waiver.reason),
+                        approver=waiver.approver,
+                        expires=waiver.expires,
                     )
                     if waiver is not None
                     else None
                 ),
                 not_applicable_reason=(
-                    state.reason if state.status is Status.NOT_APPLICABLE else None
+                    redact(state.reason) if state.status is Status.NOT_APPLICABLE else None
                 ),
                 evidence=[_evidence_entry(ref, files) for ref in record.evidence],
             )

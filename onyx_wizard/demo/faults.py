@@ -10,8 +10,8 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Literal, cast
 
-FaultKind = Literal["server", "profile", "secrets"]
-_KINDS = ("server", "profile", "secrets")
+FaultKind = Literal["server", "profile", "secrets", "files"]
+_KINDS = ("server", "profile", "secrets", "files")
 
 
 @dataclass(frozen=True)

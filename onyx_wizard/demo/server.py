@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import html
 import json
+import random
 import secrets as rnd
 import shutil
 import socket
@@ -23,6 +24,7 @@ import ssl
 import tempfile
 import threading
 import time
+import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -586,6 +588,7 @@ class DemoDeployment:
             self._certs = make_certificates(
                 self._folder, expiring="tls-expiring" in self._fault_set
             )
+            self._write_logs_and_evidence(self._folder)
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             context.minimum_version = ssl.TLSVersion.TLSv1_2
             context.load_cert_chain(self._certs.cert_path, self._certs.key_path)
@@ -608,6 +611,54 @@ class DemoDeployment:
             self.stop()
             raise
         return self
+
+    def _write_logs_and_evidence(self, folder: Path) -> None:
+        """An application log and a support-evidence folder, clean unless a fault plants a leak.
+
+        The lines look like a real service's (ids, hashes, dates, versions) so the scanner is
+        shown close calls, not an empty file.
+        """
+        rng = random.Random(7)
+        logs = folder / "logs"
+        evidence = folder / "evidence"
+        logs.mkdir()
+        evidence.mkdir()
+        lines = []
+        paths = ("/login/onyx", "/onyx/callback", "/api/v1/me", "/onyx/events", "/privacy")
+        for n in range(400):
+            stamp = f"2026-11-{1 + n % 28:02d}T{n % 24:02d}:{n % 60:02d}:{(n * 7) % 60:02d}Z"
+            request = uuid.UUID(int=rng.getrandbits(128), version=4)
+            digest = hashlib.sha256(f"body-{n}".encode()).hexdigest()
+            lines.append(
+                f"{stamp} INFO acme-web/2.14.{n % 9} request_id={request} "
+                f"path={rng.choice(paths)} status={rng.choice((200, 204, 302, 401))} "
+                f"order=ORD-2026-{n:06d} body_sha256={digest} duration_ms={rng.randint(3, 900)}"
+            )
+        if "log-leaks-token" in self._fault_set:
+            lines.insert(
+                137,
+                f"2026-11-18T09:12:44Z DEBUG acme-web/2.14.3 inbound headers "
+                f"authorization='Bearer {self._valid_token}' path=/api/v1/me",
+            )
+        if "log-leaks-pii" in self._fault_set:
+            lines.insert(
+                211,
+                "2026-11-20T16:02:10Z WARN acme-web/2.14.5 payment retry for "
+                "customer jane.doe@example.com card=4111 1111 1111 1111",
+            )
+        (logs / "app.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (evidence / "support-runbook.md").write_text(
+            "# First checks\n\n1. Confirm the user's Onyx connection in Settings > Connected "
+            "apps.\n2. Look up the request by its request_id (a UUID) in the app log.\n"
+            "3. Escalate to Onyx partner support with the request_id and time, never tokens.\n",
+            encoding="utf-8",
+        )
+        if "evidence-holds-key" in self._fault_set:
+            key = base64.b64encode(rng.randbytes(48)).decode()
+            (evidence / "debug-dump.txt").write_text(
+                f"TLS debug dump\n-----BEGIN PRIVATE KEY-----\n{key}\n-----END PRIVATE KEY-----\n",
+                encoding="utf-8",
+            )
 
     def stop(self) -> None:
         """Stop both servers, wake any slow request, and remove the certificate folder."""
@@ -735,10 +786,17 @@ class DemoDeployment:
             domain_verification_token=self.verification_token,
             ca_bundle=str(self.ca_path),
             dns_nameserver=f"{HOST}:{self.dns_port}",
+            log_paths=[str(self._data_folder() / "logs")],
+            evidence_dir=str(self._data_folder() / "evidence"),
             partner_connectivity=PartnerConnectivity(
                 catalogue_version=catalogue, approved_catalogue_version="2026.10"
             ),
         )
+
+    def _data_folder(self) -> Path:
+        if self._folder is None:
+            raise RuntimeError("start the demo deployment first")
+        return self._folder
 
     def secrets(self) -> dict[SecretKey, str]:
         """The demo's secrets (memory only), with the secrets fault applied."""

@@ -126,6 +126,7 @@ class ProbeContext:
     settings: ProbeSettings = field(default_factory=ProbeSettings)
     on_progress: Callable[[str, float], None] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
+    scan_artifacts: tuple[Path, ...] = ()
 
     def report_progress(self, probe_id: str, fraction: float) -> None:
         """Tell the runner how far a probe is (0.0–1.0); safe to call from any thread."""
@@ -169,11 +170,13 @@ class ProbeContext:
         return self.secrets[key]
 
     def redact(self, text: str) -> str:
-        """Replace every known secret value in `text`."""
+        """`text` with known secret values, token and secret shapes and personal data replaced."""
+        from onyx_wizard.scan import redact
+
         for key, value in self.secrets.items():
             if value and value in text:
                 text = text.replace(value, f"[REDACTED:{key.value}]")
-        return text
+        return redact(text)
 
     def _sent_evidence(self, headers: Mapping[str, str]) -> dict[str, str]:
         sent = {}

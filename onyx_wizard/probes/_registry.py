@@ -21,6 +21,7 @@ class ProbeSpec:
     func: ProbeFunc
     needs_secrets: tuple[SecretKey, ...] = ()
     needs_profile: tuple[str, ...] = ()
+    deadline: float | None = None  # seconds; None: the run's default
 
 
 PROBES: dict[str, ProbeSpec] = {}
@@ -32,13 +33,14 @@ def probe(
     title: str,
     secrets: tuple[SecretKey, ...] = (),
     profile: tuple[str, ...] = (),
+    deadline: float | None = None,
 ) -> Callable[[ProbeFunc], ProbeFunc]:
-    """Register an async probe under `probe_id`."""
+    """Register an async probe under `probe_id` (`deadline` overrides the run's default)."""
 
     def register(func: ProbeFunc) -> ProbeFunc:
         if probe_id in PROBES:
             raise ValueError(f"probe {probe_id!r} is registered twice")
-        PROBES[probe_id] = ProbeSpec(probe_id, title, func, secrets, profile)
+        PROBES[probe_id] = ProbeSpec(probe_id, title, func, secrets, profile, deadline)
         return func
 
     return register

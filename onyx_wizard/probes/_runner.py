@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 
 import httpx
 
@@ -48,7 +49,7 @@ def _error_for(exc: BaseException, spec: ProbeSpec, settings: ProbeSettings) -> 
             spec.id,
             Outcome.ERROR,
             "PROBE_DEADLINE",
-            f"no answer within the probe's {settings.deadline:g} s deadline",
+            f"no answer within the probe's {spec.deadline or settings.deadline:g} s deadline",
         )
     if isinstance(exc, httpx.TimeoutException):
         kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
@@ -87,7 +88,7 @@ async def run_one(spec: ProbeSpec, ctx: ProbeContext) -> ProbeResult:
         return skipped
     start = time.perf_counter()
     try:
-        async with asyncio.timeout(ctx.settings.deadline):
+        async with asyncio.timeout(spec.deadline or ctx.settings.deadline):
             result = await spec.func(ctx)
     except asyncio.CancelledError:
         raise
@@ -117,18 +118,21 @@ async def run_probes(
     on_start: Callable[[str], None] | None = None,
     on_result: OnResult | None = None,
     on_progress: Callable[[str, float], None] | None = None,
+    artifacts: Sequence[Path] = (),
 ) -> list[ProbeResult]:
     """Run the probes concurrently; results come back in the order asked.
 
     Cancelling the task cancels every probe still running (and tells probes working in
     threads to stop). A probe id that is not registered comes back `skipped` with
     PROBE_UNAVAILABLE. `on_progress` hears from probes that report how far they are; it may be
-    called from another thread.
+    called from another thread. `artifacts` are files the tool wrote (the session file,
+    exports) that the secret-hygiene probe checks hold no secret.
     """
     probes = known_probes()
     ids = list(dict.fromkeys(probe_ids))
     ctx = ProbeContext.create(profile, secrets, settings)
     ctx.on_progress = on_progress
+    ctx.scan_artifacts = tuple(artifacts)
     results: dict[str, ProbeResult] = {}
 
     async def one(probe_id: str) -> None:

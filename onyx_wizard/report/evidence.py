@@ -8,7 +8,26 @@ _OUTCOME_ICON = {"pass": "✓", "warn": "!", "fail": "✗", "error": "✗"}
 
 
 def describe(entry: dict[str, Any]) -> list[str]:
-    """One evidence entry (an HTTP exchange, a check's verdict, or facts) as short lines."""
+    """One evidence entry (an HTTP exchange, a scan, a check's verdict, facts) as short lines."""
+    if entry.get("check") == "scan summary":
+        lines = [
+            f"scanned {entry.get('files_scanned', 0)} file(s), "
+            f"{entry.get('bytes_scanned', 0) / 1e6:.1f} MB"
+            + (f", {entry['skipped_binary']} binary skipped" if entry.get("skipped_binary") else "")
+        ]
+        lines += [f"    {path}" for path in entry.get("paths", [])]
+        for item in entry.get("allowlisted", []):
+            lines.append(f"    allowlisted: {item}")
+        for item in entry.get("unreadable", []):
+            lines.append(f"    unreadable: {item}")
+        return lines
+    if entry.get("check") == "sensitive data":
+        where = ", ".join(str(n) for n in entry.get("lines", []))
+        hashes = ", ".join(entry.get("hashes", []))
+        return [
+            f"    ✗ {entry.get('rule')} ({entry.get('category')}) ×{entry.get('count')}"
+            f" — line {where}; value hash {hashes}"
+        ]
     if "method" in entry and "url" in entry:
         status = entry.get("status", "—")
         lines = [f"{entry['method']} {entry['url']} → {status}"]
@@ -30,4 +49,15 @@ def describe(entry: dict[str, Any]) -> list[str]:
 
 
 def describe_all(evidence: list[dict[str, Any]]) -> list[str]:
-    return [line for entry in evidence for line in describe(entry)]
+    """Every entry as lines; a scan's findings are grouped under the file they are in."""
+    lines: list[str] = []
+    current_file = None
+    for entry in evidence:
+        if entry.get("check") == "sensitive data":
+            if entry.get("path") != current_file:
+                current_file = entry.get("path")
+                lines.append(f"{current_file}:")
+        else:
+            current_file = None
+        lines += describe(entry)
+    return lines

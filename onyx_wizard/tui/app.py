@@ -58,6 +58,7 @@ class WizardApp(App[int]):
             self.notify(str(exc), title="Cannot open session", severity="error", timeout=15)
             return False
         self.opened = opened
+        opened.text_filter = self._redactor(opened)
         self.saved_at = opened.session.updated_at
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -71,6 +72,16 @@ class WizardApp(App[int]):
                 return True
             self.push_screen(ItemScreen(opened.session.cursor))
         return True
+
+    @staticmethod
+    def _redactor(opened: OpenSession) -> Callable[[str], str]:
+        """Notes and reasons lose secret values, token shapes and personal data before saving."""
+        from onyx_wizard.scan import redact
+        from onyx_wizard.secrets import load_secrets
+
+        env = opened.session.profile.environment.value
+        known = list(load_secrets(opened.name, env).values.values())
+        return lambda text: redact(text, known)
 
     @property
     def session(self) -> OpenSession:

@@ -48,6 +48,7 @@ FIELDS = (
     Field("dns_nameserver", "DNS server", "optional: 127.0.0.1:5353"),
     Field("log_paths", "Log paths", "files or folders the scanner reads"),
     Field("evidence_dir", "Evidence folder", "folder of evidence files"),
+    Field("scan_allowlist", "Scan allowlist", "optional: TOML of known false positives"),
     Field("partner_connectivity.catalogue_version", "Catalogue version", "2026.10"),
     Field("partner_connectivity.approved_catalogue_version", "Approved catalogue", "2026.10"),
 )

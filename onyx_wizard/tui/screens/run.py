@@ -45,6 +45,7 @@ class RunScreen(WizardScreen):
         self.only = only or []
         self.probe_ids: list[str] = []
         self.results: dict[str, ProbeResult] = {}
+        self._secrets: list[str] = []
         self._started = 0.0
         self._worker: Worker[None] | None = None
 
@@ -105,6 +106,7 @@ class RunScreen(WizardScreen):
         self._loop = asyncio.get_running_loop()
         # Reading the keyring may wait on D-Bus: keep it off the event loop.
         loaded = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
+        self._secrets = list(loaded.values.values())
         try:
             await check.run_check(
                 self.probe_ids,
@@ -113,6 +115,7 @@ class RunScreen(WizardScreen):
                 on_start=self._started_probe,
                 on_result=self._landed,
                 on_progress=self._progress_from_any_thread,
+                artifacts=check.artifacts_of(opened),
             )
         except asyncio.CancelledError:
             self._save("cancelled")
@@ -169,7 +172,7 @@ class RunScreen(WizardScreen):
             if probe_id not in self.results:
                 table.update_cell(probe_id, "outcome", _LOOK["cancelled"])
         if self.results:
-            records = check.to_records(list(self.results.values()))
+            records = check.to_records(list(self.results.values()), secrets=self._secrets)
             opened = self.opened
             self.wizard.apply(lambda: opened.record_probe_results(records))
         counts: dict[str, int] = {}

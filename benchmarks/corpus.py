@@ -1,0 +1,745 @@
+"""A labelled corpus for the sensitive-data scanner, and its recall and precision per rule.
+
+Log lines with planted secrets, tokens and personal data of every rule (and of the session's
+known secrets) are shuffled among realistic clean lines built to look close: UUIDs, sha256
+hashes, ISO dates, order and trace numbers, version strings, IP addresses, base64 blobs,
+redacted placeholders, public certificates. Everything is made from a seeded RNG, so a seed
+always gives the same corpus. Targets: recall >= 0.99 and precision >= 0.95 overall. Usage:
+
+    .venv/bin/python benchmarks/corpus.py [--seed 7] [--per-rule 200] [--clean 50000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import random
+import string
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from onyx_wizard.scan import Finding, scan_paths
+from onyx_wizard.scan.validators import IBAN_LENGTHS
+
+ALNUM = string.ascii_letters + string.digits
+B64URL = ALNUM + "-_"
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A sensitive value planted on a line, and the rule expected to find it."""
+
+    line: int  # 1-based
+    rule: str  # a rule id, or "known-secret:<label>"
+    value: str
+
+
+@dataclass
+class Corpus:
+    """The corpus text, what was planted where, and the known secrets it leaks."""
+
+    text: str
+    planted: list[Planted]
+    secrets: dict[str, str]
+    lines: int
+    clean_lines: int
+
+
+# --- random pieces -----------------------------------------------------------------------------
+
+
+def pick(rng: random.Random, chars: str, n: int) -> str:
+    return "".join(rng.choice(chars) for _ in range(n))
+
+
+def b64(rng: random.Random, n: int, urlsafe: bool = False) -> str:
+    raw = rng.randbytes(n)
+    return (base64.urlsafe_b64encode(raw) if urlsafe else base64.b64encode(raw)).decode()
+
+
+def b64url_json(data: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def uuid4(rng: random.Random) -> str:
+    h = rng.getrandbits(128).to_bytes(16, "big").hex()
+    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[rng.randrange(4)]}{h[17:20]}-{h[20:]}"
+
+
+def stamp(rng: random.Random) -> str:
+    return (
+        f"2025-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+        f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}.{rng.randint(0, 999):03d}Z"
+    )
+
+
+def ip(rng: random.Random) -> str:
+    return f"10.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+
+
+def luhn_digit(partial: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(partial)):
+        n = int(char)
+        if index % 2 == 0:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return str((10 - total % 10) % 10)
+
+
+def passes_luhn(number: str) -> bool:
+    return luhn_digit(number[:-1]) == number[-1]
+
+
+def card_number(rng: random.Random) -> str:
+    prefix, length = rng.choice(
+        [
+            ("4", 16),
+            ("51", 16),
+            ("55", 16),
+            ("2221", 16),
+            ("34", 15),
+            ("37", 15),
+            ("6011", 16),
+            ("3530", 16),
+            ("36", 14),
+            ("65", 16),
+            ("4", 13),
+        ]
+    )
+    body = prefix + pick(rng, string.digits, length - len(prefix) - 1)
+    return body + luhn_digit(body)
+
+
+def iban_number(rng: random.Random) -> str:
+    country = rng.choice(["DE", "FR", "GB", "NL", "ES", "IT", "BE", "CH", "AT", "PL", "SE"])
+    size = IBAN_LENGTHS[country] - 4
+    if country == "GB" or country == "NL":
+        bban = pick(rng, string.ascii_uppercase, 4) + pick(rng, string.digits, size - 4)
+    elif country == "IT":
+        bban = pick(rng, string.ascii_uppercase, 1) + pick(rng, string.digits, size - 1)
+    else:
+        bban = pick(rng, string.digits, size)
+    numeric = "".join(str(int(c, 36)) for c in bban + country + "00")
+    return f"{country}{98 - int(numeric) % 97:02d}{bban}"
+
+
+def ssn_number(rng: random.Random) -> str:
+    area = rng.choice([a for a in range(1, 900) if a != 666])
+    return f"{area:03d}-{rng.randint(1, 99):02d}-{rng.randint(1, 9999):04d}"
+
+
+def password(rng: random.Random) -> str:
+    core = pick(rng, string.ascii_letters, rng.randint(5, 10))
+    return core + pick(rng, string.digits, rng.randint(1, 3)) + rng.choice("!@#*_-.")
+
+
+def jwt(rng: random.Random) -> str:
+    header = b64url_json({"alg": rng.choice(["HS256", "RS256", "ES256"]), "typ": "JWT"})
+    payload = b64url_json(
+        {"sub": str(rng.randint(1, 10**6)), "iat": 1_740_000_000 + rng.randint(0, 10**7)}
+    )
+    return f"{header}.{payload}.{b64(rng, 32, urlsafe=True).rstrip('=')}"
+
+
+def pem_block(rng: random.Random) -> tuple[str, list[str]]:
+    kind = rng.choice(["RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY", "OPENSSH PRIVATE KEY"])
+    body = base64.b64encode(rng.randbytes(rng.choice([120, 240, 600]))).decode()
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+    return kind, lines
+
+
+# --- planted lines: one value of one rule per entry -------------------------------------------
+
+Entry = tuple[list[str], int, str, str]  # lines, offset of the finding line, rule, value
+Planter = Callable[[random.Random], Entry]
+
+
+def _one(line: str, rule: str, value: str) -> Entry:
+    return [line], 0, rule, value
+
+
+def plant_private_key(rng: random.Random) -> Entry:
+    kind, lines = pem_block(rng)
+    if rng.random() < 0.5:
+        block = [f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"]
+        intro = f"{stamp(rng)} ERROR tls: could not parse key file, content:"
+        return [intro, *block], 1, "private-key", lines[0]
+    escaped = "\\n".join([f"-----BEGIN {kind}-----", *lines, f"-----END {kind}-----"])
+    line = f'{{"ts":"{stamp(rng)}","level":"debug","msg":"loaded signing key","pem":"{escaped}"}}'
+    return _one(line, "private-key", lines[0])
+
+
+def plant_webhook_secret(rng: random.Random) -> Entry:
+    value = "whsec_" + b64(rng, 24)
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO webhooks: verifying with secret={value}",
+            f'{{"ts":"{stamp(rng)}","signing_secret":"{value}",'
+            f'"endpoint":"ep_{pick(rng, ALNUM, 12)}"}}',
+            f"{stamp(rng)} DEBUG standardwebhooks.Webhook({value!r}) created",
+        ]
+    )
+    return _one(line, "webhook-secret", value)
+
+
+def plant_url_credentials(rng: random.Random) -> Entry:
+    value = pick(rng, ALNUM, rng.randint(10, 20))
+    host = f"db-{rng.randint(1, 9)}.internal:5432"
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO db: connecting to postgres://orders:{value}@{host}/orders",
+            f"{stamp(rng)} WARN amqp reconnect amqp://svc_events:{value}@rabbit.internal:5672/prod",
+            f"{stamp(rng)} DEBUG git fetch https://deploy:{value}@git.acme.example/app.git",
+        ]
+    )
+    return _one(line, "url-credentials", value)
+
+
+def plant_basic_auth(rng: random.Random) -> Entry:
+    user = rng.choice(["admin", "svc-report", "metrics", "jenkins"])
+    value = base64.b64encode(f"{user}:{password(rng)}".encode()).decode()
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG http > GET /internal/stats Authorization: Basic {value}",
+            f'{{"ts":"{stamp(rng)}","headers":{{"authorization":"Basic {value}"}}}}',
+        ]
+    )
+    return _one(line, "basic-auth", value)
+
+
+def plant_password(rng: random.Random) -> Entry:
+    value = password(rng)
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG auth: login user=alice password={value} ok=false",
+            f'{{"ts":"{stamp(rng)}","form":{{"username":"bob","password":"{value}"}}}}',
+            f"{stamp(rng)} INFO env DB_PASSWORD={value} DB_HOST=db.internal",
+            f"{stamp(rng)} DEBUG smtp login pwd: '{value}'",
+        ]
+    )
+    return _one(line, "password-assignment", value)
+
+
+def plant_secret_assignment(rng: random.Random) -> Entry:
+    value = pick(rng, ALNUM, rng.randint(24, 40))
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG oauth: token request client_id=acme-prod client_secret={value}",
+            f'{{"ts":"{stamp(rng)}","config":{{"api_key":"{value}","region":"eu-west-1"}}}}',
+            f"{stamp(rng)} DEBUG http > POST /v2/charges X-Api-Key: {value}",
+            f"{stamp(rng)} INFO env AWS_SECRET_ACCESS_KEY={value} AWS_REGION=eu-west-1",
+            f"{stamp(rng)} INFO callback GET /cb?state=xyz&access_token={value}&expires_in=3600",
+        ]
+    )
+    return _one(line, "secret-assignment", value)
+
+
+def plant_jwt(rng: random.Random) -> Entry:
+    value = jwt(rng)
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG session: decoded {value} for user 42",
+            f'{{"ts":"{stamp(rng)}","id_token":"{value}"}}',
+            f"{stamp(rng)} WARN token expired: jwt={value}",
+        ]
+    )
+    return _one(line, "jwt", value)
+
+
+def plant_bearer(rng: random.Random) -> Entry:
+    value = pick(rng, ALNUM + "._-", rng.randint(32, 48))
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG http > GET /v1/me Authorization: Bearer {value}",
+            f"curl -s -H 'authorization: bearer {value}' https://api.acme.example/v1/orders",
+        ]
+    )
+    return _one(line, "bearer-token", value)
+
+
+def _vendor(rule: str, make: Callable[[random.Random], str]) -> Planter:
+    def planter(rng: random.Random) -> Entry:
+        value = make(rng)
+        line = rng.choice(
+            [
+                f"{stamp(rng)} INFO config loaded, credential {value} in use",
+                f'{{"ts":"{stamp(rng)}","level":"warn","msg":"retrying","key":"{value}"}}',
+                f"{stamp(rng)} DEBUG env VENDOR_CREDENTIAL={value}",
+            ]
+        )
+        return _one(line, rule, value)
+
+    return planter
+
+
+def plant_email(rng: random.Random) -> Entry:
+    first, last = rng.choice(["alice", "bob", "chen", "dana"]), rng.choice(["smith", "ng", "o"])
+    domain = rng.choice(["acme-corp.com", "mail.example.org", "gmail.com", "uni.ac.uk"])
+    value = f"{first}.{last}{rng.randint(1, 99)}@{domain}"
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO user {value} signed in from {ip(rng)}",
+            f'{{"ts":"{stamp(rng)}","event":"invite.sent","to":"{value}"}}',
+            f"{stamp(rng)} WARN bounce for <{value}>: mailbox full",
+        ]
+    )
+    return _one(line, "email", value)
+
+
+def plant_phone(rng: random.Random) -> Entry:
+    value = rng.choice(
+        [
+            f"+1{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}",
+            f"+447700{rng.randint(0, 999999):06d}",
+            f"+4915{rng.randint(10**8, 10**9 - 1)}",
+            f"+33{rng.randint(6, 7)}{rng.randint(10**7, 10**8 - 1)}",
+        ]
+    )
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO sms sent to {value} (template otp)",
+            f'{{"ts":"{stamp(rng)}","profile":{{"phone":"{value}"}}}}',
+            f"{stamp(rng)} DEBUG caller={value} duration=31s",
+        ]
+    )
+    return _one(line, "phone-e164", value)
+
+
+def plant_card(rng: random.Random) -> Entry:
+    number = card_number(rng)
+    style = rng.randrange(3)
+    if style == 1 and len(number) == 16:
+        value = " ".join(number[i : i + 4] for i in range(0, 16, 4))
+    elif style == 2 and len(number) == 16:
+        value = "-".join(number[i : i + 4] for i in range(0, 16, 4))
+    elif style == 1 and len(number) == 15:
+        value = f"{number[:4]} {number[4:10]} {number[10:]}"
+    else:
+        value = number
+    line = rng.choice(
+        [
+            f"{stamp(rng)} ERROR payment declined card={value} amount=12.50",
+            f'{{"ts":"{stamp(rng)}","payment":{{"pan":"{value}","exp":"12/27"}}}}',
+            f"{stamp(rng)} DEBUG charge card {value} cvv 123",
+        ]
+    )
+    return _one(line, "credit-card", value)
+
+
+def plant_ssn(rng: random.Random) -> Entry:
+    value = ssn_number(rng)
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO kyc: applicant ssn={value} verified",
+            f'{{"ts":"{stamp(rng)}","applicant":{{"ssn":"{value}"}}}}',
+            f"{stamp(rng)} DEBUG tax form W-9 SSN {value}",
+        ]
+    )
+    return _one(line, "us-ssn", value)
+
+
+def plant_iban(rng: random.Random) -> Entry:
+    number = iban_number(rng)
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    value = spaced if rng.random() < 0.4 else number
+    line = rng.choice(
+        [
+            f"{stamp(rng)} INFO payout to iban={value} ok",
+            f'{{"ts":"{stamp(rng)}","payout":{{"iban":"{value}","currency":"EUR"}}}}',
+            f"{stamp(rng)} DEBUG SEPA transfer to {value} EUR 120.00",
+        ]
+    )
+    return _one(line, "iban", value)
+
+
+PLANTERS: dict[str, Planter] = {
+    "private-key": plant_private_key,
+    "webhook-secret": plant_webhook_secret,
+    "url-credentials": plant_url_credentials,
+    "basic-auth": plant_basic_auth,
+    "password-assignment": plant_password,
+    "secret-assignment": plant_secret_assignment,
+    "jwt": plant_jwt,
+    "bearer-token": plant_bearer,
+    "aws-access-key-id": _vendor(
+        "aws-access-key-id",
+        lambda r: r.choice(["AKIA", "ASIA"]) + pick(r, string.ascii_uppercase + "234567", 16),
+    ),
+    "github-token": _vendor(
+        "github-token", lambda r: f"gh{r.choice('pousr')}_" + pick(r, ALNUM, 36)
+    ),
+    "github-fine-grained-pat": _vendor(
+        "github-fine-grained-pat",
+        lambda r: f"github_pat_{pick(r, ALNUM, 22)}_{pick(r, ALNUM, 59)}",
+    ),
+    "gitlab-token": _vendor("gitlab-token", lambda r: "glpat-" + pick(r, ALNUM + "_-", 20)),
+    "slack-token": _vendor(
+        "slack-token",
+        lambda r: (
+            f"xox{r.choice('bp')}-{r.randint(10**10, 10**11)}-{r.randint(10**11, 10**12)}-"
+            + pick(r, ALNUM, 24)
+        ),
+    ),
+    "slack-webhook-url": _vendor(
+        "slack-webhook-url",
+        lambda r: (
+            f"https://hooks.slack.com/services/T{pick(r, string.ascii_uppercase, 8)}/"
+            f"B{pick(r, string.ascii_uppercase + string.digits, 10)}/{pick(r, ALNUM, 24)}"
+        ),
+    ),
+    "stripe-secret-key": _vendor(
+        "stripe-secret-key", lambda r: f"{r.choice('sr')}k_live_" + pick(r, ALNUM, 24)
+    ),
+    "google-api-key": _vendor("google-api-key", lambda r: "AIza" + pick(r, ALNUM + "_-", 35)),
+    "npm-token": _vendor("npm-token", lambda r: "npm_" + pick(r, ALNUM, 36)),
+    "sendgrid-api-key": _vendor(
+        "sendgrid-api-key",
+        lambda r: f"SG.{pick(r, ALNUM + '_-', 22)}.{pick(r, ALNUM + '_-', 43)}",
+    ),
+    "twilio-api-key": _vendor("twilio-api-key", lambda r: "SK" + r.randbytes(16).hex()),
+    "openai-api-key": _vendor(
+        "openai-api-key",
+        lambda r: f"sk-proj-{pick(r, ALNUM, 40)}T3BlbkFJ{pick(r, ALNUM, 40)}",
+    ),
+    "pypi-token": _vendor(
+        "pypi-token", lambda r: "pypi-AgEIcHlwaS5vcmc" + pick(r, B64URL, r.randint(60, 120))
+    ),
+    "shopify-token": _vendor(
+        "shopify-token", lambda r: f"shp{r.choice(['at', 'ca', 'pa'])}_" + r.randbytes(16).hex()
+    ),
+    "email": plant_email,
+    "phone-e164": plant_phone,
+    "credit-card": plant_card,
+    "us-ssn": plant_ssn,
+    "iban": plant_iban,
+}
+
+
+def known_secrets(rng: random.Random) -> dict[str, str]:
+    """A session's secrets, as the keyring would hold them."""
+    return {
+        "client_secret": pick(rng, ALNUM, 30) + "/+" + pick(rng, ALNUM, 10),
+        "webhook_secret": "whsec_" + b64(rng, 32),
+        "valid_access_token": pick(rng, ALNUM, 43),
+    }
+
+
+def plant_known(rng: random.Random, secrets: dict[str, str]) -> Entry:
+    label = rng.choice(sorted(secrets))
+    value = secrets[label]
+    rule = f"known-secret:{label}"
+    forms: list[str] = [
+        f"{stamp(rng)} DEBUG loaded credential {value} from vault",
+        f"{stamp(rng)} DEBUG form grant_type=client_credentials&secret={quote(value, safe='')}",
+    ]
+    if label == "client_secret":
+        basic = base64.b64encode(f"acme-prod:{value}".encode()).decode()
+        forms.append(f"{stamp(rng)} DEBUG http > POST /oauth/token Authorization: Basic {basic}")
+    if label == "valid_access_token":
+        forms.append(f"{stamp(rng)} DEBUG http > GET /v1/me Authorization: Bearer {value}")
+    return _one(rng.choice(forms), rule, value)
+
+
+# --- clean lines that look close ----------------------------------------------------------------
+
+
+def _clean_templates(rng: random.Random) -> dict[str, Callable[[], str]]:
+    r = rng
+
+    def access() -> str:
+        return (
+            f"{ip(r)} - - [12/Mar/2025:{r.randint(0, 23):02d}:{r.randint(0, 59):02d}:00 +0000] "
+            f'"GET /api/v1/orders/{r.randint(1, 10**7)}?page={r.randint(1, 40)} HTTP/1.1" '
+            f'{r.choice([200, 200, 304, 404])} {r.randint(100, 90000)} "-" '
+            f'"Mozilla/5.0 (X11; Linux x86_64; rv:124.0) Gecko/20100101 Firefox/124.0"'
+        )
+
+    def app_json() -> str:
+        return json.dumps(
+            {
+                "ts": stamp(r),
+                "level": r.choice(["info", "debug", "warn"]),
+                "msg": r.choice(["request served", "cache miss", "retrying upstream"]),
+                "request_id": uuid4(r),
+                "trace_id": r.getrandbits(128).to_bytes(16, "big").hex(),
+                "span_id": r.getrandbits(64).to_bytes(8, "big").hex(),
+                "duration_ms": round(r.random() * 300, 2),
+                "user_id": r.randint(1, 10**6),
+            }
+        )
+
+    def datadog() -> str:
+        return (
+            f"{stamp(r)} INFO [dd.service=checkout dd.env=prod dd.version=2.14.{r.randint(0, 9)} "
+            f"dd.trace_id={r.getrandbits(63)} dd.span_id={r.getrandbits(63)}] order placed"
+        )
+
+    def hashes() -> str:
+        return (
+            f"{stamp(r)} INFO artifact uploaded sha256:{r.randbytes(32).hex()} "
+            f"git={r.randbytes(20).hex()} size={r.randint(1000, 10**8)}"
+        )
+
+    def image() -> str:
+        return (
+            f"{stamp(r)} INFO pulling registry.acme.example/app@sha256:{r.randbytes(32).hex()} "
+            f"(node lodash@4.17.{r.randint(0, 21)}, @types/node@20.{r.randint(0, 11)}.0)"
+        )
+
+    def versions() -> str:
+        return (
+            f"{stamp(r)} INFO starting app v{r.randint(1, 4)}.{r.randint(0, 30)}.{r.randint(0, 9)} "
+            f"build 1.{r.randint(0, 9)}.0+2025{r.randint(10**9, 10**10 - 1)} "
+            f"python 3.11.{r.randint(0, 9)} tz=+05:30 offset +0100"
+        )
+
+    def orders() -> str:
+        number = str(r.choice([7, 8, 9, 1])) + pick(r, string.digits, 15)
+        bad = card_number(r)
+        bad = bad[:-1] + str((int(bad[-1]) + r.randint(1, 9)) % 10)  # fails Luhn
+        return (
+            f"{stamp(r)} INFO order ORD-2025-{r.randint(0, 10**6):06d} number {number} "
+            f"ref {bad} invoice INV-{r.randint(1000, 9999)}-{r.randint(10, 99)} total 1234.56 EUR"
+        )
+
+    def numbers() -> str:
+        return (
+            f"{stamp(r)} DEBUG ts={1_700_000_000_000 + r.randint(0, 10**11)} "
+            f"nanos={1_700_000_000_000_000_000 + r.randint(0, 10**17)} "
+            f"seq={r.getrandbits(62)} offset={r.randint(0, 10**15)} "
+            f"score=1e+{r.randint(1, 30)} delta=+{r.randint(1, 9999)}"
+        )
+
+    def dashed() -> str:
+        return (
+            f"{stamp(r)} INFO isbn 978-3-16-{r.randint(100000, 999999)}-0 "
+            f"build 123-45-{r.randint(10000, 99999)} part AB-{r.randint(100, 999)}-45-6789 "
+            f"date {r.randint(2000, 2030)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d} "
+            f"range 000-12-3456 area 666-{r.randint(10, 99)}-{r.randint(1000, 9999)}"
+        )
+
+    def blob() -> str:
+        return (
+            f"{stamp(r)} DEBUG payload={b64(r, r.choice([24, 48, 96]))} "
+            f'etag="{b64(r, 12, urlsafe=True)}" nonce={r.randbytes(12).hex()}'
+        )
+
+    def redacted() -> str:
+        return r.choice(
+            [
+                f"{stamp(r)} DEBUG auth: login user=alice password=[REDACTED] ok=true",
+                f"{stamp(r)} DEBUG auth: password=******** token=*** secret=<hidden>",
+                f"{stamp(r)} DEBUG http > GET /v1/me Authorization: Bearer [REDACTED]",
+                f"{stamp(r)} INFO config client_secret=${{CLIENT_SECRET}} api_key=%s",
+                f'{stamp(r)} WARN WWW-Authenticate: Bearer realm="onyx", error="invalid_token"',
+                f"{stamp(r)} INFO password reset requested for user_id={r.randint(1, 10**6)}",
+                f"{stamp(r)} WARN Password: required; invalid password: too short",
+                f"{stamp(r)} INFO token_type=Bearer expires_in=3600 max_tokens=4096",
+                f"{stamp(r)} DEBUG pwd=/srv/app/releases/{r.randint(100, 999)} user=deploy",
+                f"{stamp(r)} INFO list next_page_token={b64(r, 24, urlsafe=True)} limit=50",
+                f'{stamp(r)} INFO plan=basic authentication=Basic realm="admin"',
+                f"{stamp(r)} INFO sign-in needs header 'Authorization: Bearer <token>'",
+                f"{stamp(r)} DEBUG prompt_tokens=153 completion_tokens=88 token: null",
+            ]
+        )
+
+    def certs() -> str:
+        return r.choice(
+            [
+                f"{stamp(r)} INFO ca: -----BEGIN CERTIFICATE----- "
+                f"{b64(r, 48)} -----END CERTIFICATE-----",
+                f"{stamp(r)} INFO jwks: -----BEGIN PUBLIC KEY-----\\n{b64(r, 48)}\\n",
+                f"{stamp(r)} ERROR expected a PEM private key (-----BEGIN PRIVATE KEY-----)",
+            ]
+        )
+
+    def near_tokens() -> str:
+        header = b64url_json({"kid": uuid4(r), "typ": "at+jwt"})  # no "alg": not a JWT header
+        return (
+            f"{stamp(r)} DEBUG ids ASIAN-{r.randint(10, 99)} AKIA-{r.randint(10, 99)} "
+            f"sku SKU{r.randbytes(16).hex().upper()} "
+            f"frag {header}.{b64(r, 12, urlsafe=True).rstrip('=')}.x "
+            f"meta eyJ{pick(r, ALNUM, 20)} ghp_short xoxb-notatoken"
+        )
+
+    def near_pii() -> str:
+        return (
+            f"{stamp(r)} INFO notify @channel from user@localhost "
+            f"asset /static/icon@2x.png mail_from=noreply@ "
+            f"ref DE{r.randint(10, 99)}{pick(r, string.digits, 18)}X "
+            f"code GB{r.randint(10, 99)}Q{r.randint(1, 4)} "
+            f"ext +{r.randint(100, 9999999)} x+{r.randint(10**8, 10**10)}"
+        )
+
+    def urls() -> str:
+        return (
+            f"{stamp(r)} INFO fetch https://cdn.acme.example/app.js?v={r.randbytes(4).hex()} "
+            f"redis://:${{REDIS_PASSWORD}}@redis:6379 https://user@git.acme.example/r.git "
+            f"http://{ip(r)}:8080/health"
+        )
+
+    def ipv6() -> str:
+        return (
+            f"{stamp(r)} INFO peer [2001:db8::{r.randbytes(2).hex()}]:443 "
+            f"mac 02:42:{r.randbytes(4).hex(':')} latency={r.random():.4f}s"
+        )
+
+    return {
+        f.__name__: f
+        for f in (
+            access,
+            app_json,
+            datadog,
+            hashes,
+            image,
+            versions,
+            orders,
+            numbers,
+            dashed,
+            blob,
+            redacted,
+            certs,
+            near_tokens,
+            near_pii,
+            urls,
+            ipv6,
+        )
+    }
+
+
+def clean_lines(rng: random.Random, weights: dict[str, float] | None = None) -> Iterator[str]:
+    """An endless stream of clean log lines that look close to sensitive data.
+
+    `weights` (template name → weight) skews the mix; by default every kind is equally likely.
+    """
+    templates = _clean_templates(rng)
+    names = list(templates)
+    chances = [(weights or {}).get(name, 0.0 if weights else 1.0) for name in names]
+    while True:
+        for name in rng.choices(names, chances, k=1024):
+            yield templates[name]()
+
+
+# --- the corpus -------------------------------------------------------------------------------
+
+
+def generate(seed: int = 7, per_rule: int = 100, clean: int = 20_000) -> Corpus:
+    """`per_rule` planted values of every rule (and of known secrets) among `clean` lines."""
+    rng = random.Random(seed)
+    secrets = known_secrets(rng)
+    entries: list[tuple[list[str], int, str, str] | str] = []
+    for planter in PLANTERS.values():
+        entries += [planter(rng) for _ in range(per_rule)]
+    entries += [plant_known(rng, secrets) for _ in range(per_rule)]
+    stream = iter(clean_lines(rng))
+    entries += [next(stream) for _ in range(clean)]
+    rng.shuffle(entries)
+    lines: list[str] = []
+    planted: list[Planted] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            lines.append(entry)
+            continue
+        block, offset, rule, value = entry
+        planted.append(Planted(len(lines) + offset + 1, rule, value))
+        lines += block
+    return Corpus("\n".join(lines) + "\n", planted, secrets, len(lines), clean)
+
+
+def family(rule: str) -> str:
+    """The rule a per-rule table reports under (known secrets are one row)."""
+    return "known-secret" if rule.startswith("known-secret") else rule
+
+
+@dataclass
+class Score:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    mislabelled: list[str] = field(default_factory=list)
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+
+def evaluate(corpus: Corpus, findings: Iterable[Finding]) -> dict[str, Score]:
+    """True and false positives and misses per rule: a hit is the planted rule on its line."""
+    expected = {p.line: p for p in corpus.planted}
+    scores: dict[str, Score] = {}
+    for rule in [*PLANTERS, "known-secret"]:
+        scores[rule] = Score()
+    matched: set[int] = set()
+    for finding in findings:
+        score = scores.setdefault(family(finding.rule), Score())
+        want = expected.get(finding.line)
+        if want is not None and want.rule == finding.rule and finding.line not in matched:
+            matched.add(finding.line)
+            score.tp += 1
+        else:
+            score.fp += 1
+            if want is not None:
+                score.mislabelled.append(f"line {finding.line}: expected {want.rule}")
+    for line, want in expected.items():
+        if line not in matched:
+            scores[family(want.rule)].fn += 1
+    return scores
+
+
+def totals(scores: dict[str, Score]) -> Score:
+    total = Score()
+    for score in scores.values():
+        total.tp += score.tp
+        total.fp += score.fp
+        total.fn += score.fn
+    return total
+
+
+def run(seed: int, per_rule: int, clean: int) -> tuple[Corpus, dict[str, Score]]:
+    """Generate a corpus, scan it from a file, and score the findings."""
+    corpus = generate(seed, per_rule, clean)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "corpus.log"
+        path.write_text(corpus.text, encoding="utf-8")
+        report = scan_paths([path], secrets=corpus.secrets)
+    return corpus, evaluate(corpus, report.findings)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--per-rule", type=int, default=200)
+    parser.add_argument("--clean", type=int, default=50_000)
+    args = parser.parse_args()
+    corpus, scores = run(args.seed, args.per_rule, args.clean)
+    print(
+        f"corpus: {corpus.lines} lines, {len(corpus.planted)} planted values of "
+        f"{len(PLANTERS) + 1} rules, {corpus.clean_lines} clean lines (seed {args.seed})\n"
+    )
+    print(f"{'rule':<26}{'planted':>8}{'found':>7}{'false+':>8}{'recall':>8}{'precision':>11}")
+    for rule, s in scores.items():
+        print(f"{rule:<26}{s.tp + s.fn:>8}{s.tp:>7}{s.fp:>8}{s.recall:>8.3f}{s.precision:>11.3f}")
+        for note in s.mislabelled[:3]:
+            print(f"    {note}")
+    total = totals(scores)
+    print(
+        f"{'overall':<26}{total.tp + total.fn:>8}{total.tp:>7}{total.fp:>8}"
+        f"{total.recall:>8.3f}{total.precision:>11.3f}"
+    )
+    met = total.recall >= 0.99 and total.precision >= 0.95
+    print(f"\ntargets (recall >= 0.99, precision >= 0.95): {'met' if met else 'NOT met'}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

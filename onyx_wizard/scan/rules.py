@@ -1,0 +1,129 @@
+"""The scanner's rules, loaded from `rules.toml` (data, not code) and checked on load."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache, cached_property
+from importlib import resources
+from typing import Any
+
+import re2
+
+from onyx_wizard.scan.validators import VALIDATORS, Validator
+
+
+class Category(StrEnum):
+    """What kind of sensitive data a finding is. `known-secret` outranks every other kind."""
+
+    KNOWN_SECRET = "known-secret"
+    SECRET = "secret"
+    TOKEN = "token"
+    PII = "pii"
+
+
+class RuleError(ValueError):
+    """A rule file that does not load; the message names the rule and the field."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detection rule: a prefilter, a regex, and the checks its candidates must pass."""
+
+    id: str
+    category: Category
+    title: str
+    regex: str
+    keywords: tuple[str, ...] = ()
+    entropy: float | None = None
+    min_length: int = 0
+    validator: str | None = None
+    not_preceded_by: bytes = b""
+    not_followed_by: bytes = b""
+    not_after: tuple[str, ...] = ()
+    stopwords: tuple[str, ...] = ()
+    generic: bool = False
+
+    @cached_property
+    def check(self) -> Validator | None:
+        """The validator function (looked up once: it runs for every candidate)."""
+        return VALIDATORS[self.validator] if self.validator else None
+
+
+_FIELDS = {
+    "id",
+    "category",
+    "title",
+    "regex",
+    "keywords",
+    "entropy",
+    "min_length",
+    "validator",
+    "not_preceded_by",
+    "not_followed_by",
+    "not_after",
+    "stopwords",
+    "generic",
+}
+
+
+def _rule(entry: dict[str, Any], index: int) -> Rule:
+    where = f"rule {entry.get('id', f'#{index + 1}')!s}"
+    unknown = set(entry) - _FIELDS
+    if unknown:
+        raise RuleError(f"{where}: unknown field {sorted(unknown)[0]!r}")
+    try:
+        rule = Rule(
+            id=str(entry["id"]),
+            category=Category(entry["category"]),
+            title=str(entry.get("title", "")),
+            regex=str(entry["regex"]),
+            keywords=tuple(str(k) for k in entry.get("keywords", ())),
+            entropy=float(entry["entropy"]) if "entropy" in entry else None,
+            min_length=int(entry.get("min_length", 0)),
+            validator=entry.get("validator"),
+            not_preceded_by=str(entry.get("not_preceded_by", "")).encode(),
+            not_followed_by=str(entry.get("not_followed_by", "")).encode(),
+            not_after=tuple(str(k) for k in entry.get("not_after", ())),
+            stopwords=tuple(str(k) for k in entry.get("stopwords", ())),
+            generic=bool(entry.get("generic", False)),
+        )
+    except KeyError as exc:
+        raise RuleError(f"{where}: missing field {exc.args[0]!r}") from None
+    except ValueError as exc:
+        raise RuleError(f"{where}: {exc}") from None
+    if rule.category is Category.KNOWN_SECRET:
+        raise RuleError(f"{where}: category known-secret is reserved for keyring values")
+    if rule.validator is not None and rule.validator not in VALIDATORS:
+        raise RuleError(f"{where}: unknown validator {rule.validator!r}")
+    if any(k != k.lower() or not k for k in (*rule.keywords, *rule.not_after, *rule.stopwords)):
+        raise RuleError(f"{where}: keywords, not_after and stopwords must be lower-case words")
+    try:
+        compiled = re2.compile(rule.regex.encode())
+    except re2.error as exc:
+        raise RuleError(f"{where}: regex does not compile under RE2 ({exc})") from None
+    if compiled.groups > 1:
+        raise RuleError(f"{where}: at most one capturing group (the value); use (?:…) for others")
+    return rule
+
+
+def parse_rules(text: str) -> tuple[Rule, ...]:
+    """Rules from TOML text (a list of [[rule]] tables)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError(f"rules are not valid TOML: {exc}") from None
+    rules = tuple(_rule(entry, i) for i, entry in enumerate(data.get("rule", [])))
+    ids = [rule.id for rule in rules]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleError(f"rule {duplicates[0]!r} is defined twice")
+    return rules
+
+
+@cache
+def default_rules() -> tuple[Rule, ...]:
+    """The packaged rules (`onyx_wizard/scan/rules.toml`)."""
+    text = resources.files(__package__).joinpath("rules.toml").read_text(encoding="utf-8")
+    return parse_rules(text)
