@@ -75,13 +75,24 @@ class WizardApp(App[int]):
 
     @staticmethod
     def _redactor(opened: OpenSession) -> Callable[[str], str]:
-        """Notes and reasons lose secret values, token shapes and personal data before saving."""
-        from onyx_wizard.scan import redact
-        from onyx_wizard.secrets import load_secrets
+        """Notes and reasons lose secret values, token shapes and personal data before saving.
 
-        env = opened.session.profile.environment.value
-        known = list(load_secrets(opened.name, env).values.values())
-        return lambda text: redact(text, known)
+        The keyring and the scanner's rules are loaded when the first note is saved, not when
+        the session opens, so opening stays quick.
+        """
+        known: list[str] | None = None
+
+        def redact_text(text: str) -> str:
+            nonlocal known
+            from onyx_wizard.scan import redact
+            from onyx_wizard.secrets import load_secrets
+
+            if known is None:
+                env = opened.session.profile.environment.value
+                known = list(load_secrets(opened.name, env).values.values())
+            return redact(text, known)
+
+        return redact_text
 
     @property
     def session(self) -> OpenSession:
