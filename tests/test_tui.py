@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Collapsible, DataTable, Input, TextArea
+from textual.widgets import Collapsible, DataTable, Input, ProgressBar, TextArea
 
 from onyx_wizard.gate import Status, evaluate
 from onyx_wizard.session import RecordedStatus, open_session
@@ -422,3 +422,38 @@ async def test_secret_hygiene_items_in_the_tui(
         assert "app.log:" in evidence and "email" in evidence and "credit-card" in evidence
         assert "jane.doe@example.com" not in evidence
         assert all(states[i].status is Status.FAILED for i in HYGIENE_ITEMS)
+
+
+async def test_a_large_scan_shows_progress_and_can_be_cancelled(tmp_path: Path) -> None:
+    from onyx_wizard.profile import Profile
+    from onyx_wizard.session import new_session
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    # Decimal trace ids are card-number candidates the scanner must look at and reject: a slow,
+    # clean log. 8 x 24 MB takes seconds, read in 4 MiB chunks.
+    line = b"2026-11-30T10:00:00Z dd.trace_id=3877126432771356425 dd.span_id=4196388405723419387\n"
+    for n in range(8):
+        (logs / f"app-{n}.log").write_bytes(line * (24_000_000 // len(line)))
+    new_session("big", profile=Profile(log_paths=[str(logs)]))
+    app = WizardApp(session="big")
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.push_screen(RunScreen(only=["secret-hygiene"]))
+        await pilot.pause()
+        run = app.screen
+        assert isinstance(run, RunScreen)
+        table = run.query_one("#run-table", DataTable)
+        for _ in range(400):
+            if "%" in str(table.get_cell("secret-hygiene", "outcome")):
+                break
+            await pilot.pause(0.01)
+        cell = str(table.get_cell("secret-hygiene", "outcome"))
+        assert "%" in cell, cell
+        assert 0 < run.query_one(ProgressBar).progress < 1
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert str(run.query_one("#run-status").render()).startswith("Cancelled")
+        assert "cancelled" in str(table.get_cell("secret-hygiene", "outcome"))
+    assert "secret-hygiene" not in open_session("big").session.probes

@@ -46,6 +46,7 @@ class RunScreen(WizardScreen):
         self.probe_ids: list[str] = []
         self.results: dict[str, ProbeResult] = {}
         self._secrets: list[str] = []
+        self._partial: dict[str, float] = {}
         self._started = 0.0
         self._worker: Worker[None] | None = None
 
@@ -90,6 +91,7 @@ class RunScreen(WizardScreen):
         for probe_id in self.probe_ids:
             table.add_row(probe_id, _LOOK["queued"], "", "", "", key=probe_id)
         self.results = {}
+        self._partial = {}
         bar = self.query_one(ProgressBar)
         bar.update(total=len(self.probe_ids), progress=0)
         self._started = time.monotonic()
@@ -133,9 +135,19 @@ class RunScreen(WizardScreen):
         self._loop.call_soon_threadsafe(self._progress, probe_id, fraction)
 
     def _progress(self, probe_id: str, fraction: float) -> None:
+        # A report queued by the scan thread may arrive after the run ended or was cancelled.
+        if not self.running:
+            return
         if probe_id not in self.results and probe_id in self.probe_ids:
+            self._partial[probe_id] = fraction
             table = self.query_one(DataTable)
             table.update_cell(probe_id, "outcome", f"◌ {fraction:4.0%}")
+            self._update_bar()
+
+    def _update_bar(self) -> None:
+        # Finished probes count whole; a long scan moves the bar as it reads.
+        running = sum(f for pid, f in self._partial.items() if pid not in self.results)
+        self.query_one(ProgressBar).update(progress=len(self.results) + running)
 
     def _landed(self, result: ProbeResult) -> None:
         self.results[result.probe_id] = result
@@ -144,7 +156,7 @@ class RunScreen(WizardScreen):
         table.update_cell(result.probe_id, "reason", result.reason_code)
         table.update_cell(result.probe_id, "time", f"{result.duration_ms / 1000:.1f} s")
         table.update_cell(result.probe_id, "message", result.message, update_width=True)
-        self.query_one(ProgressBar).advance(1)
+        self._update_bar()
         self._describe_highlighted()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
