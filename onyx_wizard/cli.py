@@ -337,7 +337,12 @@ def _demo_wizard(deployment: Any) -> int:
         os.environ[key.env_var] = value
     try:
         new_session("demo", profile=deployment.profile())
-        return _run_tui(session="demo", screen="overview")
+        faults = ", ".join(deployment.faults) or "none"
+        notice = (
+            f"The sample partner app is serving at {deployment.base_url} (faults: {faults}). "
+            "Press r to run every probe against it, ? for the keys."
+        )
+        return _run_tui(session="demo", screen="overview", notice=notice)
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -578,10 +583,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _run_tui(session: str | None = None, screen: str = "sessions") -> int:
+def _run_tui(session: str | None = None, screen: str = "sessions", notice: str = "") -> int:
     from onyx_wizard.tui.app import WizardApp
 
-    app = WizardApp(session=session, start=screen)
+    app = WizardApp(session=session, start=screen, notice=notice)
     app.run()
     return app.return_code or EXIT_OK
 

@@ -30,11 +30,14 @@ class WizardApp(App[int]):
 
     saved_at: reactive[datetime | None] = reactive(None)
 
-    def __init__(self, session: str | None = None, start: str = "sessions") -> None:
+    def __init__(
+        self, session: str | None = None, start: str = "sessions", notice: str = ""
+    ) -> None:
         super().__init__()
         self.opened: OpenSession | None = None
         self._start_session = session
         self._start = start
+        self._notice = notice
 
     def get_default_screen(self) -> Screen[None]:
         from onyx_wizard.tui.screens.sessions import SessionsScreen
@@ -44,6 +47,8 @@ class WizardApp(App[int]):
     def on_mount(self) -> None:
         if self._start_session:
             self.open(self._start_session, self._start)
+        if self._notice:
+            self.notify(self._notice, timeout=12)
 
     def open(self, name: str, start: str = "overview") -> bool:
         """Open a session and show its overview (and the profile or last item, if asked)."""
