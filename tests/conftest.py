@@ -54,22 +54,29 @@ def run_cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., CliResult]:
     return run
 
 
+def onyx_cli(
+    *args: str, env: dict[str, str] | None = None, stdin: str | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m onyx_wizard.cli` as a real process (the test's ONYX_WIZARD_HOME applies)."""
+    return subprocess.run(
+        [sys.executable, "-m", "onyx_wizard.cli", *args],
+        env={**os.environ, "PYTHONIOENCODING": "utf-8", **(env or {})},
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
+
+
 @pytest.fixture
 def run_cli_subprocess(home: Path) -> Callable[..., CliResult]:
     """Run `python -m onyx_wizard.cli` as a real process against the test's data folder."""
 
     def run(*args: str, timeout: float = 60) -> CliResult:
-        env = {**os.environ, "ONYX_WIZARD_HOME": str(home), "PYTHONIOENCODING": "utf-8"}
-        proc = subprocess.run(
-            [sys.executable, "-m", "onyx_wizard.cli", *args],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=timeout,
-            check=False,
-        )
+        proc = onyx_cli(*args, env={"ONYX_WIZARD_HOME": str(home)}, timeout=timeout)
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run

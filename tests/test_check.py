@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import xmlschema
+from conftest import onyx_cli as cli
 
 from onyx_wizard.demo import DemoDeployment, write_profile
 from onyx_wizard.probes import (
@@ -39,17 +37,6 @@ PROBES_DIR = Path(__file__).parent.parent / "onyx_wizard" / "probes"
 def demo() -> Iterator[DemoDeployment]:
     with DemoDeployment() as deployment:
         yield deployment
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "onyx_wizard.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def secret_env(deployment: DemoDeployment) -> dict[str, str]:

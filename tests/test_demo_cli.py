@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+from conftest import onyx_cli as cli
+
 from onyx_wizard.demo import FAULTS
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "onyx_wizard.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
 
 
 def test_list_faults_names_each_with_its_probe() -> None:

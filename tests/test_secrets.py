@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import secrets as pysecrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import onyx_cli as cli_process
 from textual.widgets import Input
 
 from onyx_wizard import paths
@@ -16,20 +14,6 @@ from onyx_wizard.secrets import SecretKey, SecretStore
 from onyx_wizard.session import new_session
 from onyx_wizard.tui.app import WizardApp
 from onyx_wizard.tui.screens.profile import ProfileScreen
-
-
-def cli_process(
-    *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "onyx_wizard.cli", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=60,
-    )
 
 
 def every_written_file() -> list[Path]:

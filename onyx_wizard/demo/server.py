@@ -338,15 +338,22 @@ class _Handler(BaseHTTPRequestHandler):
             SESSION_COOKIE, session, ["Path=/", "Secure", "HttpOnly", "SameSite=Lax"]
         )
 
+    def _local_next(self, query: dict[str, str]) -> tuple[str | None, bool]:
+        """The local `next`-style target (or None), and whether the open-redirect fault answered."""
+        target = self._next_target(query)
+        if target is None or _is_local_path(target):
+            return target, False
+        if "open-redirect" in self.app.faults:
+            self._reply(302, headers=[("Location", target)])
+            return None, True
+        return None, False  # a foreign target is ignored, never echoed
+
     def _login(self) -> None:
         app = self.app
         query = self._query()
-        target = self._next_target(query)
-        if target is not None and not _is_local_path(target):
-            if "open-redirect" in app.faults:
-                self._reply(302, headers=[("Location", target)])
-                return
-            target = None  # a foreign target is ignored, never echoed
+        target, answered = self._local_next(query)
+        if answered:
+            return
         state = app._new_state()
         verifier = _b64url(rnd.token_bytes(32))
         app._remember_login(state, _PendingLogin(verifier, target))
@@ -381,12 +388,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _callback(self) -> None:
         app = self.app
         query = self._query()
-        target = self._next_target(query)
-        if target is not None and not _is_local_path(target):
-            if "open-redirect" in app.faults:
-                self._reply(302, headers=[("Location", target)])
-                return
-            target = None
+        target, answered = self._local_next(query)
+        if answered:
+            return
         cookie_name = INSECURE_STATE_COOKIE if "cookie-no-secure" in app.faults else STATE_COOKIE
         expected = self._cookies().get(cookie_name, "")
         state = query.get("state", "")
