@@ -416,8 +416,9 @@ def cmd_secrets(args: argparse.Namespace) -> int:
 
     store = _store(args.name)
     if args.action == "list":
+        states = store.states()  # fails with the keyring's message before anything is printed
         print(f"Secrets of session {store.session} ({store.environment}); values are never shown.")
-        for state in store.states():
+        for state in states:
             mark = f"✓ set ({state.source})" if state.source else "✗ not set"
             print(f"  {state.key.value.ljust(22)} {mark.ljust(38)} {state.key.label}")
         return EXIT_OK
