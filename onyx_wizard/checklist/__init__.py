@@ -1,4 +1,4 @@
-"""The launch checklist as data: the packaged TOML file and its pydantic model."""
+"""The launch checklist as data: the packaged TOML file, its pydantic model, scope catalogue."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from onyx_wizard.checklist._model import (
     Method,
     Section,
 )
+from onyx_wizard.checklist._scopes import ScopeCatalogue, scope_catalogue
 
 __all__ = [
     "FEATURES",
@@ -25,8 +26,10 @@ __all__ = [
     "EvidenceKind",
     "Item",
     "Method",
+    "ScopeCatalogue",
     "Section",
     "load_checklist",
+    "scope_catalogue",
 ]
 
 _DATA_FILE = "launch-checklist.toml"

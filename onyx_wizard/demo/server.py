@@ -44,6 +44,7 @@ import dns.rdatatype
 import dns.rrset
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from onyx_wizard.checklist import scope_catalogue
 from onyx_wizard.demo.certs import DemoCertificates, make_certificates
 from onyx_wizard.demo.faults import check_fault_names
 from onyx_wizard.profile import Environment, PartnerConnectivity, Profile
@@ -527,6 +528,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(204)
 
 
+# The demo uses every feature, so every checklist item applies to it.
+FEATURES = ("sign-in", "messaging", "events", "partner-connectivity")
+
+
 class DemoDeployment:
     """The sample partner app on loopback; a context manager that starts and stops it.
 
@@ -758,15 +763,8 @@ class DemoDeployment:
             redirect_uris.append(f"http://localhost:{port}/onyx/alt-callback")
         if "redirect-uri-wildcard" in self._fault_set:
             redirect_uris.append(f"https://*.localhost:{port}/onyx/callback")
-        scopes = [
-            "openid",
-            "profile",
-            "messages:send",
-            "messages:status",
-            "events:subscribe",
-            "connectivity:catalogue",
-            "connectivity:orders",
-        ]
+        # Exactly what the declared features need, per the probes' scope catalogue.
+        scopes = scope_catalogue().needed(FEATURES)
         if "scope-not-needed" in self._fault_set:
             scopes.append("contacts:read")
         catalogue = "2026.11" if "catalogue-unapproved" in self._fault_set else "2026.10"
@@ -782,7 +780,7 @@ class DemoDeployment:
             webhook_url=f"{base}/onyx/events",
             webhook_events=["message.delivered", "message.blocked", "access.revoked"],
             privacy_notice_url=f"{base}/privacy",
-            features=["sign-in", "messaging", "events", "partner-connectivity"],
+            features=list(FEATURES),
             requested_scopes=scopes,
             onyx_authorize_url=self.authorize_url,
             client_id=self.client_id,

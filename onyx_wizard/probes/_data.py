@@ -1,10 +1,9 @@
-"""The probes' data files: the scope catalogue, sample webhook events, reason codes."""
+"""The probes' data files: sample webhook events and reason codes."""
 
 from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -12,31 +11,6 @@ from typing import Any
 
 def _read(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-
-
-@dataclass(frozen=True)
-class ScopeCatalogue:
-    """Which scopes each feature needs, and which scopes are messaging scopes."""
-
-    features: dict[str, tuple[str, ...]]
-    messaging: frozenset[str]
-
-    def needed(self, features: list[str]) -> list[str]:
-        """The scopes the declared features need, in catalogue order, without repeats."""
-        out: dict[str, None] = {}
-        for feature in features:
-            for scope in self.features.get(feature, ()):
-                out.setdefault(scope, None)
-        return list(out)
-
-
-@cache
-def scope_catalogue() -> ScopeCatalogue:
-    data = tomllib.loads(_read("scopes.toml"))
-    return ScopeCatalogue(
-        {name: tuple(spec["scopes"]) for name, spec in data["features"].items()},
-        frozenset(data["messaging_scopes"]),
-    )
 
 
 @cache

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from onyx_wizard.checklist import scope_catalogue
 from onyx_wizard.probes._browser import fetch_fresh, query_params, resolve_location, same_endpoint
 from onyx_wizard.probes._context import ProbeContext, Response
-from onyx_wizard.probes._data import scope_catalogue
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from onyx_wizard.checklist import scope_catalogue
 from onyx_wizard.probes._context import ProbeContext
-from onyx_wizard.probes._data import scope_catalogue
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
 
@@ -19,7 +19,7 @@ async def scope_review(ctx: ProbeContext) -> ProbeResult:
     """Compare the requested scopes with the catalogue's scopes for the features; no request."""
     findings = Findings(PROBE_ID)
     requested = list(ctx.profile.requested_scopes)
-    needed = scope_catalogue().needed(list(ctx.profile.features))
+    needed = scope_catalogue().needed(ctx.profile.features)
     extra = [scope for scope in requested if scope not in needed]
     missing = [scope for scope in needed if scope not in requested]
     findings.record({"requested": requested, "needed": needed})

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header
+from textual.widgets import Footer, Header, OptionList
 
 from onyx_wizard.tui.widgets import SavedIndicator
 
@@ -46,3 +46,17 @@ class WizardScreen(Screen[None]):
         indicator.saved_at = saved_at if self.wizard.opened is not None else None  # type: ignore[assignment]
         if self.wizard.opened is not None:
             indicator.session_name = self.wizard.opened.name
+
+
+class ItemListScreen(WizardScreen):
+    """A screen listing checklist items (option ids are item ids): Enter opens one."""
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+
+        event.stop()
+        if event.option.id:
+            self.app.push_screen(ItemScreen(event.option.id))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()

@@ -9,12 +9,12 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from onyx_wizard.gate import evaluate
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.screens.base import ItemListScreen
 from onyx_wizard.tui.status import status_markup
 from onyx_wizard.tui.widgets import GateBanner
 
 
-class ReviewScreen(WizardScreen):
+class ReviewScreen(ItemListScreen):
     """What still stands between this integration and launch."""
 
     BINDINGS = [
@@ -68,16 +68,6 @@ class ReviewScreen(WizardScreen):
         if verdict.blockers:
             options.highlighted = 0
         options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
-
-        event.stop()
-        if event.option.id:
-            self.app.push_screen(ItemScreen(event.option.id))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     # --- export -----------------------------------------------------------------------------
 

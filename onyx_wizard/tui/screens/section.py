@@ -8,11 +8,11 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from onyx_wizard.gate import evaluate
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.screens.base import ItemListScreen
 from onyx_wizard.tui.status import status_markup
 
 
-class SectionScreen(WizardScreen):
+class SectionScreen(ItemListScreen):
     """The items of one section."""
 
     BINDINGS = [
@@ -49,16 +49,6 @@ class SectionScreen(WizardScreen):
             )
         options.highlighted = highlighted if highlighted is not None else 0
         options.focus()
-
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
-
-        event.stop()
-        if event.option.id:
-            self.app.push_screen(ItemScreen(event.option.id))
-
-    def action_back(self) -> None:
-        self.app.pop_screen()
 
     def action_review(self) -> None:
         from onyx_wizard.tui.screens.review import ReviewScreen
