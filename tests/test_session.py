@@ -451,13 +451,19 @@ def test_list_sessions_orders_by_last_save_and_reports_broken_files(home: Path) 
 
 
 def _save_forever(path: str, ready_fd: int) -> None:
-    """Child process: load the session, say so, then save change after change until killed."""
+    """Child process: load the session, say so, then save change after change until killed.
+
+    It writes "r" when loaded and "s" after its first save, so a loaded machine can't turn the
+    test into kills of a child that never saved.
+    """
     opened = open_session(Path(path))
     os.write(ready_fd, b"r")
     n = 0
     while True:
         n += 1
         opened.attest(NAME_ITEM, f"operator-{n}", note="x" * (n % 200), evidence=[f"ONYX-{n}"])
+        if n == 1:
+            os.write(ready_fd, b"s")
         if n % 3 == 0:
             opened.mark_not_applicable(USAGE_ITEM, f"operator-{n}", f"reason {n}")
         if n % 5 == 0:
@@ -489,8 +495,9 @@ def test_killing_a_saving_process_never_leaves_a_broken_session() -> None:
         child.start()
         os.close(write_fd)
         try:
-            ready, _, _ = select.select([read_fd], [], [], 10)
-            assert ready and os.read(read_fd, 1) == b"r", f"child did not start (seed {seed})"
+            for expected in (b"r", b"s"):
+                ready, _, _ = select.select([read_fd], [], [], 10)
+                assert ready and os.read(read_fd, 1) == expected, f"child stalled (seed {seed})"
         finally:
             os.close(read_fd)
         time.sleep(rng.uniform(0, 0.030))

@@ -52,9 +52,16 @@ def _name(common_name: str) -> x509.Name:
 
 
 def make_certificates(
-    directory: Path, *, expiring: bool = False, now: datetime | None = None
+    directory: Path,
+    *,
+    expiring: bool = False,
+    now: datetime | None = None,
+    validity: tuple[timedelta, timedelta] | None = None,
 ) -> DemoCertificates:
-    """Create a CA and a leaf for localhost, 127.0.0.1 and ::1 under `directory`."""
+    """Create a CA and a leaf for localhost, 127.0.0.1 and ::1 under `directory`.
+
+    `validity` is (lifetime, time left) for a leaf of another shape, e.g. a short-lived one.
+    """
     now = now or datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("Acme demo throwaway CA")
@@ -86,7 +93,10 @@ def make_certificates(
         .sign(ca_key, hashes.SHA256())
     )
 
-    if expiring:
+    if validity is not None:
+        lifetime, left = validity
+        not_before, not_after = now + left - lifetime, now + left
+    elif expiring:
         not_before, not_after = now - EXPIRING_AGE, now + EXPIRING_LEFT
     else:
         not_before = now - timedelta(hours=1)  # tolerate small clock skew on the client
