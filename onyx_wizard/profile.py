@@ -128,6 +128,11 @@ class Profile(BaseModel):
     protected_url: str = ""
     webhook_url: str = ""
     webhook_events: list[str] = Field(default_factory=list)
+    # True when the webhook receiver acknowledges a delivery (2xx) before it verifies the
+    # signature, and drops bad deliveries later (a queue-first receiver). The webhook probe then
+    # cannot see a refusal: 2xx to a badly signed delivery warns, and a person attests to what
+    # the receiver does with it, instead of failing.
+    webhook_verifies_async: bool = False
     privacy_notice_url: str = ""
     features: list[str] = Field(default_factory=list)
     requested_scopes: list[str] = Field(default_factory=list)

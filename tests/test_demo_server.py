@@ -421,7 +421,7 @@ def test_unknown_fault_is_rejected_with_the_valid_names() -> None:
 
 
 def test_the_fault_table_is_complete() -> None:
-    assert len(FAULTS) == 44
+    assert len(FAULTS) == 45
     assert {f.kind for f in FAULTS.values()} == {"server", "profile", "secrets", "files"}
     assert all(f.description and f.probe and f.reason_code.isupper() for f in FAULTS.values())
     assert set(FAULT_CHECKS) | {"webhook-slow"} == set(FAULTS)
@@ -555,6 +555,19 @@ def _check_session_forged(d: DemoDeployment, http: httpx.Client) -> None:
     assert get(http, ME, headers={"Cookie": f"__Host-acme_state={state}"}).status_code == 401
 
 
+def _check_session_forged_crash(d: DemoDeployment, http: httpx.Client) -> None:
+    crashed = get(http, ME, headers={"Cookie": "sessionid=forged"})
+    # A plain 500, as if nothing were wrong with the connection...
+    assert crashed.status_code == 500 and "connection" not in crashed.headers
+    # ...but the next request on the same kept-alive connection gets no answer at all.
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        get(http, ME)
+    assert get(http, ME).status_code == 401  # a new connection works
+    assert get(http, ME, headers={"Cookie": "__Host-acme_session=forged"}).status_code == 500
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        get(http, "/")
+
+
 def _check_token_expired(d: DemoDeployment, http: httpx.Client) -> None:
     assert _token(d, http, SecretKey.EXPIRED_ACCESS_TOKEN).status_code == 200
     assert _token(d, http, SecretKey.REVOKED_ACCESS_TOKEN).status_code == 401
@@ -587,9 +600,9 @@ def _check_callback_session(d: DemoDeployment, http: httpx.Client) -> None:
     assert response.status_code == 200
     cookie = set_cookie_named(response, "__Host-acme_session")
     assert cookie is not None
-    # The cookie grants nothing, so the protected API still refuses it.
+    # The faulty app signed the browser in although the user declined.
     session_cookie = cookie.split(";")[0]
-    assert get(http, ME, headers={"Cookie": session_cookie}).status_code == 401
+    assert get(http, ME, headers={"Cookie": session_cookie}).status_code == 200
 
 
 def _check_no_pkce(d: DemoDeployment, http: httpx.Client) -> None:
@@ -757,6 +770,7 @@ FAULT_CHECKS: dict[str, Callable[[DemoDeployment, httpx.Client], None]] = {
     "cookie-no-samesite": _check_cookie_no_samesite,
     "cookie-holds-token": _check_cookie_holds_token,
     "session-forged-500": _check_session_forged,
+    "session-forged-crash": _check_session_forged_crash,
     "token-accepts-expired": _check_token_expired,
     "token-accepts-revoked": _check_token_revoked,
     "token-no-www-authenticate": _check_token_no_www_authenticate,

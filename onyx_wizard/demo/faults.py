@@ -12,17 +12,20 @@ from typing import Literal, cast
 
 FaultKind = Literal["server", "profile", "secrets", "files"]
 _KINDS = ("server", "profile", "secrets", "files")
+FaultOutcome = Literal["fail", "warn"]
 
 
 @dataclass(frozen=True)
 class Fault:
-    """One named fault: what it breaks, and which probe must catch it with which reason code."""
+    """One named fault: what it breaks, and which probe must catch it with which reason code
+    and outcome ("fail", or "warn" for a lapse the probe only warns about)."""
 
     name: str
     description: str
     kind: FaultKind
     probe: str
     reason_code: str
+    outcome: FaultOutcome = "fail"
 
 
 @cache
@@ -35,12 +38,16 @@ def load_faults() -> Mapping[str, Fault]:
         kind = entry["kind"]
         if kind not in _KINDS:
             raise ValueError(f"faults.toml: fault {name!r} has unknown kind {kind!r}")
+        outcome = entry.get("outcome", "fail")
+        if outcome not in ("fail", "warn"):
+            raise ValueError(f"faults.toml: fault {name!r} has unknown outcome {outcome!r}")
         faults[name] = Fault(
             name=name,
             description=entry["description"],
             kind=cast(FaultKind, kind),
             probe=entry["probe"],
             reason_code=entry["reason_code"],
+            outcome=cast(FaultOutcome, outcome),
         )
     return MappingProxyType(faults)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import html
 import json
 import random
 import secrets as rnd
+import select
 import shutil
 import socket
 import socketserver
@@ -62,6 +64,9 @@ SLOW_WEBHOOK_DELAY = 12.0
 MAX_BODY = 1024 * 1024
 TOKEN_LIFETIME = 7 * 24 * 3600  # the demo may run for a long walkthrough
 REQUEST_LOG_SIZE = 1000
+# session-forged-crash: how long the dying worker's connection lingers, so that a client reusing
+# it has sent its next request before it drops (what makes a real crash bite, made certain).
+CRASH_LINGER = 1.0
 STORE_SIZE = 10_000  # bound on pending logins, sessions and seen webhook ids
 
 _LOCALHOST = dns.name.from_text("localhost.")
@@ -236,6 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _dispatch(self) -> None:
         self._replied = False
+        self._crashed = False
         if self.app.latency:
             self.app._stopping.wait(self.app.latency)
         try:
@@ -245,6 +251,21 @@ class _Handler(BaseHTTPRequestHandler):
             # framework with debug off; the thread and the server carry on.
             if not self._replied:
                 self._reply(500, b"Internal Server Error", "text/plain; charset=utf-8")
+            if self._crashed:
+                self._drop_connection()
+
+    def _drop_connection(self) -> None:
+        """The worker died after its 500: the kept-alive connection goes away unannounced.
+
+        No `Connection: close` was sent, so the client may reuse the connection; a request it
+        sends meanwhile gets no answer (the socket closes without a TLS close_notify, and with
+        the unread request pending the peer sees a reset).
+        """
+        self.close_connection = True
+        with contextlib.suppress(OSError, ValueError):
+            select.select([self.request], [], [], CRASH_LINGER)
+        with contextlib.suppress(OSError):
+            self.request.close()
 
     do_GET = do_POST = do_OPTIONS = do_PUT = do_PATCH = do_DELETE = _dispatch
 
@@ -405,10 +426,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise KeyError("code")
             headers = []
             if "callback-session-on-error" in app.faults:
-                # A session cookie for nobody: the bug is setting it, and a client that keeps
-                # cookies must not become signed in (other probes would see a 200).
-                anonymous = _b64url(rnd.token_bytes(32))
-                headers.append(("Set-Cookie", self._session_cookie(anonymous)))
+                # The faulty app signs the user in before looking at the error. Only a client
+                # that keeps this cookie is signed in; the probes' shared client keeps none.
+                headers.append(("Set-Cookie", self._session_cookie(app._new_session())))
             if not state_ok:
                 self._callback_failed(headers)
                 return
@@ -494,6 +514,10 @@ class _Handler(BaseHTTPRequestHandler):
         unknown = set(cookies) - {STATE_COOKIE, INSECURE_STATE_COOKIE, TOKEN_COOKIE}
         if unknown and "session-forged-500" in app.faults:
             # The faulty app looks the session up without checking it exists.
+            raise KeyError("session")
+        if unknown and "session-forged-crash" in app.faults:
+            # The same bug, in a native extension that takes the worker down with it.
+            self._crashed = True
             raise KeyError("session")
         self._unauthorized('Bearer realm="acme"', cors)
 

@@ -1,9 +1,12 @@
-"""What every probe gets: the profile, the secrets it may use, one shared HTTP client.
+"""What every probe gets: the profile, the secrets it may use, an HTTP client of its own.
 
-The client follows no redirects unless a probe asks, times out after 5 s to connect and 10 s to
-read, reads at most 1 MiB of a body, and verifies TLS against the system CAs plus the profile's
-`ca_bundle`. Evidence taken through `ProbeContext.fetch` is redacted: secret values, the
-Authorization header and cookie values never reach it.
+Each probe's client has its own connection pool (the TLS trust store is shared), so a connection
+another probe's request left broken is never handed to it. The client follows no redirects unless
+a probe asks, times out after 5 s to connect and 10 s to read, reads at most 1 MiB of a body, and
+verifies TLS against the system CAs plus the profile's `ca_bundle`. `ProbeContext.fetch` sends an
+idempotent request once more, on a fresh connection, when its connection dropped. Evidence taken
+through `fetch` is redacted: secret values, the Authorization header and cookie values never
+reach it.
 """
 
 from __future__ import annotations
@@ -26,6 +29,12 @@ from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
 
 MAX_BODY = 1024 * 1024
+# Requests that may be sent twice without changing anything on the server (RFC 9110 §9.2.2).
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a connection that died under a request looks like: a kept-alive connection the server
+# dropped after its last answer (a crashed worker, an idle timeout racing the request) or a
+# reset mid-answer.
+_DROPPED = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 
 # Response headers worth keeping as evidence (the rest are noise for a reviewer).
 _EVIDENCE_HEADERS = (
@@ -111,6 +120,27 @@ def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
     return context
 
 
+def new_client(ssl_context: ssl.SSLContext, settings: ProbeSettings) -> httpx.AsyncClient:
+    """An HTTP client with its own connection pool, as DESIGN.md sets the probes' client up."""
+    timeout = httpx.Timeout(
+        settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+    )
+    return httpx.AsyncClient(
+        verify=ssl_context,
+        follow_redirects=False,
+        timeout=timeout,
+        headers={"user-agent": "onyx-wizard-probe/1"},
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # Never a proxy from the environment: probes talk to the profile's hosts only.
+        trust_env=False,
+        # Keep no cookies: a login cookie must never ride along on a later "no credentials"
+        # request. Probes send cookies explicitly when they mean to.
+        cookies=http.cookiejar.CookieJar(
+            policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+        ),
+    )
+
+
 @dataclass
 class ProbeContext:
     """Everything a probe may use; made by `ProbeContext.create`, closed with `aclose`.
@@ -139,28 +169,17 @@ class ProbeContext:
         profile: Profile,
         secrets: Mapping[SecretKey, str],
         settings: ProbeSettings | None = None,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        cancelled: threading.Event | None = None,
     ) -> ProbeContext:
+        """A context with a client of its own; `ssl_context` and `cancelled` may be shared."""
         settings = settings or ProbeSettings()
-        context = make_ssl_context(profile)
-        timeout = httpx.Timeout(
-            settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
-        )
-        client = httpx.AsyncClient(
-            verify=context,
-            follow_redirects=False,
-            timeout=timeout,
-            headers={"user-agent": "onyx-wizard-probe/1"},
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            # Never a proxy from the environment: probes talk to the profile's hosts only.
-            trust_env=False,
-            # Keep no cookies: probes run concurrently, and one probe's login cookie must never
-            # ride along on another probe's "no credentials" request. Probes send cookies
-            # explicitly when they mean to.
-            cookies=http.cookiejar.CookieJar(
-                policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-            ),
-        )
-        return cls(profile, secrets, client, context, settings)
+        context = ssl_context or make_ssl_context(profile)
+        ctx = cls(profile, secrets, new_client(context, settings), context, settings)
+        if cancelled is not None:
+            ctx.cancelled = cancelled
+        return ctx
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -218,24 +237,28 @@ class ProbeContext:
         content: bytes | None = None,
         params: Mapping[str, str] | None = None,
         note: str = "",
+        idempotent: bool | None = None,
     ) -> Response:
-        """One request, body capped at `max_body`, with redacted evidence attached."""
+        """One request, body capped at `max_body`, with redacted evidence attached.
+
+        When the connection drops under an idempotent request (GET, HEAD, OPTIONS, or any
+        request the caller declares `idempotent`), it is sent once more on a fresh connection.
+        """
         request = self.client.build_request(
             method, url, headers=dict(headers or {}), content=content, params=params
         )
+        if idempotent is None:
+            idempotent = method.upper() in IDEMPOTENT_METHODS
         start = time.perf_counter()
-        response = await self.client.send(request, stream=True)
+        retried = ""
         try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= self.settings.max_body:
-                    break
-            body = b"".join(chunks)[: self.settings.max_body]
-        finally:
-            await response.aclose()
+            response, body = await self._send(self.client, request)
+        except _DROPPED as exc:
+            if not idempotent:
+                raise
+            retried = f"the connection dropped ({type(exc).__name__}); sent again on a new one"
+            async with new_client(self.ssl_context, self.settings) as fresh:
+                response, body = await self._send(fresh, request)
         elapsed = int((time.perf_counter() - start) * 1000)
         evidence: dict[str, Any] = {
             "method": method,
@@ -253,6 +276,8 @@ class ProbeContext:
         evidence["body"] = body_digest(body)
         if note:
             evidence["note"] = note
+        if retried:
+            evidence["retried"] = retried
         return Response(
             method,
             str(request.url),
@@ -262,6 +287,22 @@ class ProbeContext:
             elapsed,
             evidence,
         )
+
+    async def _send(
+        self, client: httpx.AsyncClient, request: httpx.Request
+    ) -> tuple[httpx.Response, bytes]:
+        response = await client.send(request, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= self.settings.max_body:
+                    break
+            return response, b"".join(chunks)[: self.settings.max_body]
+        finally:
+            await response.aclose()
 
 
 def _redact_cookie(header: str) -> str:

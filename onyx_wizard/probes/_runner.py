@@ -1,20 +1,23 @@
 """Run probes concurrently, each within its deadline; report each result as it lands.
 
 A probe never raises past the runner: timeouts, refused connections, TLS and DNS failures and
-plain bugs all become `error` results with a reason code.
+plain bugs all become `error` results with a reason code. Each probe gets a context with a
+connection pool of its own, so its result depends only on its own requests: a connection that
+one crashing endpoint left dead is never handed to another probe.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import httpx
 
-from onyx_wizard.probes._context import ProbeContext, ProbeSettings
+from onyx_wizard.probes._context import ProbeContext, ProbeSettings, make_ssl_context
 from onyx_wizard.probes._model import Outcome, ProbeResult
 from onyx_wizard.probes._registry import PROBES, ProbeSpec
 from onyx_wizard.profile import Profile
@@ -130,9 +133,9 @@ async def run_probes(
     """
     probes = known_probes()
     ids = list(dict.fromkeys(probe_ids))
-    ctx = ProbeContext.create(profile, secrets, settings)
-    ctx.on_progress = on_progress
-    ctx.scan_artifacts = tuple(artifacts)
+    # Built once (loading the CA store is the costly part) and shared; connection pools are not.
+    ssl_context = make_ssl_context(profile)
+    cancelled = threading.Event()
     results: dict[str, ProbeResult] = {}
 
     async def one(probe_id: str) -> None:
@@ -144,7 +147,15 @@ async def run_probes(
                 probe_id, "PROBE_UNAVAILABLE", "this version of onyx-wizard has no such probe"
             )
         else:
-            result = await run_one(spec, ctx)
+            ctx = ProbeContext.create(
+                profile, secrets, settings, ssl_context=ssl_context, cancelled=cancelled
+            )
+            ctx.on_progress = on_progress
+            ctx.scan_artifacts = tuple(artifacts)
+            try:
+                result = await run_one(spec, ctx)
+            finally:
+                await ctx.aclose()
         results[probe_id] = result
         if on_result is not None:
             on_result(result)
@@ -154,8 +165,6 @@ async def run_probes(
             for probe_id in ids:
                 group.create_task(one(probe_id))
     except asyncio.CancelledError:
-        ctx.cancelled.set()
+        cancelled.set()
         raise
-    finally:
-        await ctx.aclose()
     return [results[probe_id] for probe_id in ids]

@@ -1,4 +1,15 @@
-"""Authorize request probe: the sign-in start sends a least-privilege, CSRF-safe request to Onyx."""
+"""Authorize request probe: the sign-in start sends a least-privilege, CSRF-safe request to Onyx.
+
+The start is a browser's (see `_browser.start_sign_in`): any redirect status, same-host hops, a
+sign-in page whose form must be submitted; a page that needs JavaScript warns, for a person.
+State is judged on what two fresh starts show: a constant part both share adds no randomness,
+a UUID counts by its version (a version 4 has 122 random bits, a version 1 about 14).
+
+Left to a person: a state from a predictable generator that looks random (a seeded PRNG, a hash
+of a counter); a start that differs per browser in ways two fresh starts do not trigger; a login
+that needs more than 3 same-host hops, or passes through another host of the partner's before
+Onyx (DESIGN: the first cross-host redirect must be Onyx's, so that fails).
+"""
 
 from __future__ import annotations
 
@@ -7,25 +18,44 @@ import math
 import re
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 from onyx_wizard.checklist import scope_catalogue
-from onyx_wizard.probes._browser import fetch_fresh, query_params, resolve_location, same_endpoint
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._browser import SignInStart, Stop, start_sign_in
+from onyx_wizard.probes._context import ProbeContext
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
 
 PROBE_ID = "authorize-request"
-MIN_STATE_BITS = 128  # RFC 6749 §10.10: guessing probability at most 2^-128
-REDIRECT_STATUSES = (302, 303)
+# DESIGN: "state unguessable (≥ 122 bits: a UUID4 passes)"; a version 4 UUID has 122 random bits.
+MIN_STATE_BITS = 122
+# Characters both starts' states share at their ends before they count as a constant part; six
+# shared by chance happen once in 16^6 starts for hex, far less for base64url.
+SHARED_AFFIX_MIN = 6
+PKCE_S256_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256, no padding
 
 # --- state entropy --------------------------------------------------------------------------
 
 _HEX_LOWER = frozenset(string.digits + "abcdef")
 _HEX_UPPER = frozenset(string.digits + "ABCDEF")
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
-_UUID_RANDOM_BITS = 122  # a version 4 UUID fixes 6 of its 128 bits
+_UUID = re.compile(
+    r"^[0-9a-f]{8}-[0-9a-f]{4}-([0-9a-f])[0-9a-f]{3}-([0-9a-f])[0-9a-f]{3}-[0-9a-f]{12}$", re.I
+)
+# Random bits per RFC 9562 UUID version: 4 fixes 6 of 128 bits, 7 keeps 74 random bits after its
+# millisecond timestamp, 1 and 6 only a 14-bit clock sequence beside time and node, 3 and 5 are
+# hashes of a name. Version 8's layout is the vendor's: counted as at most a version 4's.
+_UUID_RANDOM_BITS = {4: 122, 7: 74, 8: 122, 1: 14, 6: 14}
+
+
+def _uuid_estimate(state: str) -> tuple[float, str] | None:
+    match = _UUID.match(state)
+    if not match:
+        return None
+    if match[2].lower() not in "89ab":  # not the RFC variant: just hex with dashes
+        return 128.0, "32 hex characters with dashes"
+    version = int(match[1], 16)
+    bits = _UUID_RANDOM_BITS.get(version, 0)
+    return float(bits), "a UUID" if version == 4 else f"a version {version} UUID"
 
 
 def estimate_state(state: str) -> tuple[float, str]:
@@ -34,8 +64,9 @@ def estimate_state(state: str) -> tuple[float, str]:
     The alphabet is guessed from the characters present (hex, base64url, …), so the estimate is
     an upper bound: a weak state is never excused, a strong one may be overrated.
     """
-    if _UUID.match(state):
-        return float(_UUID_RANDOM_BITS), "a UUID"
+    uuid_like = _uuid_estimate(state)
+    if uuid_like is not None:
+        return uuid_like
     body = state.rstrip("=")  # base64 padding carries no randomness
     chars = set(body)
     if not chars:
@@ -65,40 +96,65 @@ def estimate_state(state: str) -> tuple[float, str]:
     return bits, f"{len(body)} {kind} characters"
 
 
+def _shared_affixes(first: str, second: str) -> tuple[int, int]:
+    prefix = 0
+    while prefix < min(len(first), len(second)) and first[prefix] == second[prefix]:
+        prefix += 1
+    suffix = 0
+    limit = min(len(first), len(second)) - prefix
+    while suffix < limit and first[-1 - suffix] == second[-1 - suffix]:
+        suffix += 1
+    return prefix, suffix
+
+
+def estimate_states(first: str, second: str) -> tuple[float, str]:
+    """The randomness of two starts' states: the weaker one's, not counting a constant part.
+
+    A constant prefix or suffix ("acme-state-…") adds characters but no randomness, and it
+    would make the alphabet look larger than the random part's.
+    """
+    prefix, suffix = _shared_affixes(first, second)
+    if prefix + suffix < SHARED_AFFIX_MIN:
+        return min(estimate_state(first), estimate_state(second))
+    parts = (first[prefix : len(first) - suffix], second[prefix : len(second) - suffix])
+    bits, looks = min(estimate_state(part) for part in parts)
+    return bits, f"{looks} beside {prefix + suffix} characters that are the same on every start"
+
+
 # --- the probe ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SignInStart:
-    """One GET of login_url: the answer and the authorize parameters it redirects with."""
-
-    response: Response
-    target: str
-    params: dict[str, str]
-
-
-def check_start(ctx: ProbeContext, findings: Findings, response: Response) -> SignInStart | None:
-    """A redirect to the Onyx authorize URL, or a failure recorded and None."""
+def check_start(ctx: ProbeContext, findings: Findings, start: SignInStart) -> bool:
+    """Whether the start reached the Onyx authorize URL; a verdict recorded when it did not."""
     login_url = ctx.profile.login_url
-    if response.status not in REDIRECT_STATUSES or not response.location:
-        missing = " without a Location" if response.status in REDIRECT_STATUSES else ""
-        findings.fail(
-            "AUTHORIZE_NOT_REDIRECT",
-            f"{login_url} answered {response.status}{missing} "
-            "instead of a 302/303 redirect to Onyx",
-        )
-        return None
-    target = resolve_location(response.url, response.location)
-    if not same_endpoint(target, ctx.profile.onyx_authorize_url):
-        shown = urlunsplit(urlsplit(target)._replace(query="", fragment=""))
+    walk = start.walk
+    if start.target:
+        findings.passed(f"{login_url} sends the browser to the Onyx authorize URL ({start.how()})")
+        return True
+    if walk.exit_url:
+        try:
+            shown = urlunsplit(urlsplit(walk.exit_url)._replace(query="", fragment=""))
+        except ValueError:
+            shown = walk.exit_url
         findings.fail(
             "AUTHORIZE_WRONG_ENDPOINT",
-            f"{login_url} redirects to {shown}, not to the Onyx authorize URL "
+            f"{login_url} sends the browser to {shown}, not to the Onyx authorize URL "
             f"{ctx.profile.onyx_authorize_url}",
         )
-        return None
-    findings.passed(f"{login_url} redirects ({response.status}) to the Onyx authorize URL")
-    return SignInStart(response, target, query_params(target))
+    elif walk.stop is Stop.NEEDS_JAVASCRIPT:
+        findings.warn(
+            "AUTHORIZE_NEEDS_JAVASCRIPT",
+            f"{login_url} starts sign-in with JavaScript, which the probe does not run: "
+            "a person must confirm the authorization request (" + walk.detail + ")",
+        )
+    elif walk.stop is Stop.TOO_MANY_HOPS:
+        findings.fail("AUTHORIZE_TOO_MANY_HOPS", walk.detail)
+    else:
+        findings.fail(
+            "AUTHORIZE_NOT_REDIRECT",
+            f"{login_url} does not send the browser on to Onyx: {walk.detail}",
+        )
+    return False
 
 
 def check_client(ctx: ProbeContext, findings: Findings, params: Mapping[str, str]) -> None:
@@ -166,7 +222,7 @@ def check_scopes(ctx: ProbeContext, findings: Findings, params: Mapping[str, str
 
 
 def check_state(findings: Findings, first: Mapping[str, str], second: Mapping[str, str]) -> None:
-    """state is present, differs between two starts, and has at least 128 bits."""
+    """state is present, differs between two starts, and has at least 122 random bits."""
     states = first.get("state", ""), second.get("state", "")
     if not all(states):
         findings.fail("AUTHORIZE_STATE_MISSING", "the authorization request carries no state")
@@ -175,7 +231,7 @@ def check_state(findings: Findings, first: Mapping[str, str], second: Mapping[st
     if states[0] == states[1]:
         findings.fail("AUTHORIZE_STATE_REUSED", "state was identical on two sign-in starts")
         return
-    bits, looks = min(estimate_state(state) for state in states)
+    bits, looks = estimate_states(*states)
     findings.record({"check": "state entropy", "estimated_bits": round(bits), "looks_like": looks})
     if bits < MIN_STATE_BITS:
         findings.fail(
@@ -200,6 +256,12 @@ def check_pkce(findings: Findings, first: Mapping[str, str], second: Mapping[str
             "AUTHORIZE_PKCE_NOT_S256",
             f"PKCE code_challenge_method is {method or 'missing (so plain)'}; S256 is required",
         )
+    elif not PKCE_S256_CHALLENGE.match(challenge):
+        findings.fail(
+            "AUTHORIZE_PKCE_MALFORMED",
+            f"the PKCE code_challenge is {len(challenge)} characters long and not base64url of a "
+            "SHA-256 digest (43 characters), though the method says S256",
+        )
     elif challenge == second.get("code_challenge", ""):
         findings.fail(
             "AUTHORIZE_PKCE_REUSED", "the PKCE code_challenge was identical on two sign-in starts"
@@ -214,19 +276,17 @@ def check_pkce(findings: Findings, first: Mapping[str, str], second: Mapping[str
     profile=("login_url", "onyx_authorize_url", "client_id", "redirect_uris", "features"),
 )
 async def authorize_request(ctx: ProbeContext) -> ProbeResult:
-    """Start sign-in twice and judge the authorization requests login_url redirects to."""
+    """Start sign-in twice, as two fresh browsers, and judge the authorization requests."""
     findings = Findings(PROBE_ID)
-    responses = await asyncio.gather(
-        fetch_fresh(ctx, ctx.profile.login_url, note="sign-in start 1"),
-        fetch_fresh(ctx, ctx.profile.login_url, note="sign-in start 2"),
+    starts = await asyncio.gather(
+        start_sign_in(ctx, note="sign-in start 1"), start_sign_in(ctx, note="sign-in start 2")
     )
-    starts = []
-    for response in responses:
-        findings.record(response.evidence)
-        start = check_start(ctx, findings, response)
-        if start is None:
+    for start in starts:
+        for item in start.evidence:
+            findings.record(item)
+    for start in starts:
+        if not check_start(ctx, findings, start):
             return findings.result("AUTHORIZE_OK", "")
-        starts.append(start)
     first, second = starts[0].params, starts[1].params
     findings.record(
         {
@@ -249,6 +309,6 @@ async def authorize_request(ctx: ProbeContext) -> ProbeResult:
     check_pkce(findings, first, second)
     return findings.result(
         "AUTHORIZE_OK",
-        "sign-in redirects to Onyx with the production client id, a registered redirect URI, "
-        "only needed scopes, fresh strong state and S256 PKCE",
+        "sign-in sends the browser to Onyx with the production client id, a registered redirect "
+        "URI, only needed scopes, fresh strong state and S256 PKCE",
     )

@@ -1,16 +1,40 @@
-"""Open redirect probe: return-to values on login and callback never leave the partner's hosts."""
+"""Open redirect probe: return-to values on login and callback never leave the partner's hosts.
+
+Each of `next`, `url`, `redirect`, `return_to` and `continue` gets a battery of foreign targets
+(absolute, protocol-relative, backslash forms, userinfo and suffix tricks, percent-encoded):
+- on login_url, started as a browser would (same-host hops followed, a sign-in form submitted);
+- on the callback after that start — an error with the real state and the same parameter — so a
+  `next` the login stored and the callback honours is seen as well as one given to the callback;
+- on the callback from a browser with no session.
+Every answer is judged on its raw Location, Refresh header and <meta http-equiv=refresh>: a
+target off the partner's hosts fails, and so does the foreign value sent straight back (an HTTP
+client may not even build a request from `https:%2F%2Fevil.example/`, and browsers disagree).
+
+The callback is never sent a code with the real state: on a correct app that would really sign
+in (or make the app redeem a made-up code at Onyx), and a stored `next` honoured only after a
+successful sign-in stays out of reach: a person confirms that path.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from onyx_wizard.probes._browser import (
-    fetch_fresh,
+    CookieJar,
+    Walk,
+    browse,
     query_params,
+    redirect_values,
     resolve_location,
     safe_host,
     same_endpoint,
+    start_sign_in,
     with_query,
 )
 from onyx_wizard.probes._context import ProbeContext, Response, domain_host
@@ -20,8 +44,28 @@ from onyx_wizard.profile import Profile
 
 PROBE_ID = "open-redirect"
 PARAMS = ("next", "url", "redirect", "return_to", "continue")
-# Only ever sent as values, never connected to; the second is scheme-relative.
-EVIL_VALUES = ("https://evil.example", "//evil.example")
+EVIL = "evil.example"  # only ever sent as a value, never connected to
+CONCURRENCY = 8  # flows at once: quick on loopback, gentle on a live deployment
+CALLBACK_HOPS = 2
+MAX_FINDINGS_EVIDENCE = 12
+
+T = TypeVar("T")
+
+
+def foreign_targets(profile: Profile) -> list[str]:
+    """The foreign return-to values, each a way a local-path or same-host check is fooled."""
+    domain = profile.production_domain  # may carry a port: https://localhost:8443@evil…
+    host = domain_host(profile)
+    return [
+        f"https://{EVIL}/",
+        f"//{EVIL}/",
+        f"/\\{EVIL}/",
+        f"\\/{EVIL}/",
+        f"https://{domain}@{EVIL}/",
+        f"https://{host}.{EVIL}/",
+        f"https:%2F%2F{EVIL}/",
+        f"%2F%2F{EVIL}/",
+    ]
 
 
 def allowed_hosts(profile: Profile) -> frozenset[str]:
@@ -42,35 +86,6 @@ def allowed_hosts(profile: Profile) -> frozenset[str]:
 
 
 @dataclass(frozen=True)
-class Trial:
-    """One request: which endpoint, which parameter and value, and the answer."""
-
-    endpoint: str
-    param: str
-    value: str
-    response: Response
-
-
-def trials(profile: Profile) -> list[tuple[str, str, str, str]]:
-    """(endpoint name, parameter, value, URL) for each request to make: 20 in all."""
-    out = []
-    for param in PARAMS:
-        for value in EVIL_VALUES:
-            out.append(("login_url", param, value, with_query(profile.login_url, {param: value})))
-            # The callback needs an error and a state to reach its redirect logic at all.
-            callback_query = {"error": "access_denied", "state": "x", param: value}
-            out.append(
-                (
-                    "the callback",
-                    param,
-                    value,
-                    with_query(profile.redirect_uris[0], callback_query),
-                )
-            )
-    return out
-
-
-@dataclass(frozen=True)
 class Bounds:
     """Where redirects may go: the profile's hosts, the production domain, and Onyx."""
 
@@ -78,35 +93,136 @@ class Bounds:
     domain: str
     onyx_authorize_url: str
 
+    @classmethod
+    def of(cls, profile: Profile) -> Bounds:
+        return cls(allowed_hosts(profile), domain_host(profile).lower(), profile.onyx_authorize_url)
+
     def inside(self, host: str) -> bool:
         """Whether `host` is one the profile names, or a subdomain of the production domain."""
         return host in self.hosts or host.endswith("." + self.domain)
 
 
-def judge(findings: Findings, trial: Trial, bounds: Bounds) -> None:
-    """Fail when the Location (or the redirect_uri it hands Onyx) points off the partner's hosts."""
+_AUTHORITY = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://([^/?#]*)")
+
+
+def target_host(url: str) -> str:
+    """The host a browser would contact for `url`, read by hand when the URL does not parse
+    (an out-of-range port, say)."""
+    host = safe_host(url)
+    if host:
+        return host
+    match = _AUTHORITY.match(url)
+    if not match:
+        return ""
+    authority = match[1].rpartition("@")[2]
+    if authority.startswith("["):
+        return authority[1 : authority.find("]")].lower()
+    return authority.rpartition(":")[0].lower() if ":" in authority else authority.lower()
+
+
+@dataclass(frozen=True)
+class Trial:
+    """One answer to judge: which request it came from, and what it was sent."""
+
+    where: str
+    param: str
+    value: str
+    response: Response
+
+
+def problems(trial: Trial, bounds: Bounds) -> list[str]:
+    """Each way `trial`'s answer sends the browser off the partner's hosts (none: it does not)."""
     response = trial.response
-    if not response.location:
-        return
-    sent = f"{trial.param}={trial.value}"
-    target = resolve_location(response.url, response.location)
-    host = safe_host(target)
-    if host and not bounds.inside(host):
-        findings.fail(
-            "OPEN_REDIRECT",
-            f"{trial.endpoint} with {sent} redirects to {target}, a host outside the partner's",
-        )
-        return
-    # Onyx would send the browser (and the code) on to redirect_uri: an evil one is a redirect too.
-    if bounds.onyx_authorize_url and same_endpoint(target, bounds.onyx_authorize_url):
-        redirect_uri = query_params(target).get("redirect_uri", "")
-        back = safe_host(resolve_location(target, redirect_uri)) if redirect_uri else ""
-        if back and not bounds.inside(back):
-            findings.fail(
-                "OPEN_REDIRECT",
-                f"{trial.endpoint} with {sent} sends the sign-in to Onyx with "
-                f"redirect_uri {redirect_uri}, a host outside the partner's",
+    sent = f"{trial.where} with {trial.param}={trial.value}"
+    echoes = {trial.value, unquote(trial.value)}
+    found = []
+    for how, raw in redirect_values(response):
+        target = resolve_location(response.url, raw)
+        host = target_host(target)
+        if host and not bounds.inside(host):
+            found.append(
+                f"{sent} answers {response.status} sending the browser to {target} "
+                f"(its {how}), a host outside the partner's"
             )
+        elif raw.strip() in echoes or unquote(raw.strip()) in echoes:
+            # Sent back as given (or only percent-encoded by the framework on the way out):
+            # nothing checked it, and clients, proxies and browsers read such values
+            # differently; an HTTP client may not even follow it.
+            found.append(
+                f"{sent} answers {response.status} with the foreign value itself as its {how} "
+                f"({raw.strip()}), unchecked"
+            )
+        elif bounds.onyx_authorize_url and same_endpoint(target, bounds.onyx_authorize_url):
+            # Onyx sends the browser (and the code) on to redirect_uri: a foreign one is a
+            # redirect too.
+            redirect_uri = query_params(target).get("redirect_uri", "")
+            back = target_host(resolve_location(target, redirect_uri)) if redirect_uri else ""
+            if back and not bounds.inside(back):
+                found.append(
+                    f"{sent} sends the sign-in to Onyx with redirect_uri {redirect_uri}, "
+                    "a host outside the partner's"
+                )
+    return found
+
+
+# --- the flows ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flow:
+    """What one parameter and value met: the login walk, and the two callback walks."""
+
+    param: str
+    value: str
+    login: Walk
+    after_start: Walk | None
+    no_session: Walk
+
+    def trials(self) -> list[Trial]:
+        walks = [
+            ("login_url", self.login),
+            ("the callback after a sign-in start", self.after_start),
+            ("the callback, with no session", self.no_session),
+        ]
+        return [
+            Trial(where, self.param, self.value, response)
+            for where, walk in walks
+            if walk is not None
+            for response in walk.chain
+        ]
+
+
+async def run_flow(ctx: ProbeContext, param: str, value: str) -> Flow:
+    """Offer `param=value` to login_url, to the callback after that start, and without one."""
+    callback = ctx.profile.redirect_uris[0]
+    start = await start_sign_in(
+        ctx, extra_params={param: value}, note=f"sign-in start with {param}={value}"
+    )
+    after_start = None
+    if start.state:
+        # The real state lets the error path run as far as a correct app lets it: to a stored
+        # return-to value, if the app keeps and honours one.
+        query = {"error": "access_denied", "state": start.state, param: value}
+        after_start = await browse(
+            ctx,
+            with_query(callback, query),
+            start.jar.copy(),
+            max_hops=CALLBACK_HOPS,
+            note=f"callback after a sign-in start, with {param}={value}",
+        )
+    no_session = await browse(
+        ctx,
+        with_query(callback, {"error": "access_denied", param: value}),
+        CookieJar(),
+        max_hops=CALLBACK_HOPS,
+        note=f"callback with no session, with {param}={value}",
+    )
+    return Flow(param, value, start.walk, after_start, no_session)
+
+
+async def _bounded(gate: asyncio.Semaphore, make: Callable[[], Awaitable[T]]) -> T:
+    async with gate:
+        return await make()
 
 
 @probe(
@@ -118,21 +234,37 @@ async def open_redirect(ctx: ProbeContext) -> ProbeResult:
     """Offer foreign return-to values to login and callback; no answer may redirect off-site."""
     findings = Findings(PROBE_ID)
     profile = ctx.profile
-    planned = trials(profile)
-    responses = await asyncio.gather(
+    values = foreign_targets(profile)
+    gate = asyncio.Semaphore(CONCURRENCY)
+    flows = await asyncio.gather(
         *(
-            fetch_fresh(ctx, url, note=f"{endpoint} with {param}={value}")
-            for endpoint, param, value, url in planned
+            _bounded(gate, functools.partial(run_flow, ctx, param, value))
+            for param in PARAMS
+            for value in values
         )
     )
-    bounds = Bounds(
-        allowed_hosts(profile), domain_host(profile).lower(), profile.onyx_authorize_url
-    )
-    for (endpoint, param, value, _), response in zip(planned, responses, strict=True):
-        findings.record(response.evidence)
-        judge(findings, Trial(endpoint, param, value, response), bounds)
+    bounds = Bounds.of(profile)
+    requests = 0
+    shown = 0
+    for index, flow in enumerate(flows):
+        for trial in flow.trials():
+            requests += 1
+            found = problems(trial, bounds)
+            if index == 0 or (found and shown < MAX_FINDINGS_EVIDENCE):
+                findings.record(trial.response.evidence)
+                shown += bool(found)
+            for message in found:
+                findings.fail("OPEN_REDIRECT", message)
+    summary: dict[str, Any] = {
+        "check": "foreign return-to values",
+        "parameters": list(PARAMS),
+        "values": values,
+        "requests": requests,
+    }
+    findings.record(summary)
     return findings.result(
         "NO_OPEN_REDIRECT",
-        f"none of {len(planned)} foreign return-to values ({', '.join(PARAMS)}) on login or "
-        "the callback led a redirect off the partner's hosts",
+        f"none of {len(values)} foreign targets in {', '.join(PARAMS)}, on login, on the callback "
+        f"after a sign-in start or without a session ({requests} answers), sent the browser "
+        "off the partner's hosts",
     )

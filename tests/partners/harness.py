@@ -41,7 +41,7 @@ import dns.rcode
 import httpx
 
 from onyx_wizard import check
-from onyx_wizard.checklist import load_checklist
+from onyx_wizard.checklist import load_checklist, scope_catalogue
 from onyx_wizard.demo.certs import make_certificates
 from onyx_wizard.probes import Outcome, ProbeResult
 from onyx_wizard.profile import Profile
@@ -56,6 +56,7 @@ STACKS: dict[str, list[str]] = {
     "express": ["node", str(HERE / "express_app" / "app.js")],
 }
 AUTHORIZE_URL = "https://auth.onyx.example/oauth/authorize"  # never contacted
+FEATURES = ("sign-in", "messaging", "events")
 CLIENT_ID = "acme-corpus-prod"
 PREVIEW_CLIENT_ID = "acme-corpus-preview"
 ISSUER = "https://auth.onyx.example"
@@ -355,8 +356,8 @@ class PartnerApp:
             "webhook_url": f"{self.base}/onyx/events",
             "webhook_events": ["message.delivered", "message.blocked", "access.revoked"],
             "privacy_notice_url": f"{self.base}/privacy",
-            "features": ["sign-in", "messaging", "events"],
-            "requested_scopes": ["openid", "profile", "messages:send"],
+            "features": list(FEATURES),
+            "requested_scopes": list(scope_catalogue().needed(FEATURES)),
             "onyx_authorize_url": AUTHORIZE_URL,
             "client_id": CLIENT_ID,
             "preview_client_id": PREVIEW_CLIENT_ID,
