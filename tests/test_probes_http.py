@@ -78,7 +78,7 @@ def test_set_cookie_attributes_are_case_insensitive() -> None:
 
 def test_set_cookie_value_may_hold_equals_signs_and_quotes() -> None:
     cookie = parse_set_cookie('s="a=b=="; Max-Age=600')
-    assert cookie.value == "a=b=="
+    assert cookie.value == '"a=b=="'  # kept as a browser keeps it, quotes and all
     assert not cookie.deletes
 
 

@@ -66,7 +66,11 @@ def test_targets_are_every_partner_host_and_never_onyx() -> None:
         protected_url="https://api.acme.example/v1/me",
         webhook_url="https://hooks.acme.example:8443/onyx/events",
         privacy_notice_url="https://acme.example/privacy",
-        redirect_uris=["https://app.acme.example/onyx/callback", "http://127.0.0.1:8080/cb"],
+        redirect_uris=[
+            "https://app.acme.example/onyx/callback",
+            "http://127.0.0.1:8080/cb",  # not https: nothing to check
+            "https://*.acme.example/onyx/callback",  # a wildcard: the redirect-URI rules' finding
+        ],
         onyx_authorize_url="https://auth.onyx.example/oauth/authorize",
     )
     found = {target.label: target.sources for target in targets(profile)}

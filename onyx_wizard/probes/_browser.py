@@ -121,6 +121,17 @@ class SetCookie:
     value: str
     attributes: dict[str, str]
 
+    def has(self, attribute: str) -> bool:
+        return attribute.lower() in self.attributes
+
+    def get(self, attribute: str) -> str:
+        return self.attributes.get(attribute.lower(), "")
+
+    @property
+    def deletes(self) -> bool:
+        """Whether this header deletes the cookie now."""
+        return self.clears(time.time())
+
     def clears(self, now: float) -> bool:
         """Whether this header deletes the cookie rather than setting it."""
         if not self.value.strip('"'):

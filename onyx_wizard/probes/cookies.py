@@ -37,12 +37,16 @@ import re
 import secrets
 import string
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from dataclasses import dataclass
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from onyx_wizard.probes._browser import SignInStart, cookie_role, start_sign_in
+from onyx_wizard.probes._browser import (
+    SetCookie,
+    SignInStart,
+    cookie_role,
+    parse_set_cookie,
+    start_sign_in,
+)
 from onyx_wizard.probes._context import ProbeContext, Response
 from onyx_wizard.probes._jwt import parse_jwt
 from onyx_wizard.probes._model import Findings, ProbeResult
@@ -74,55 +78,6 @@ _TOKEN_PARAMS = ("access_token", "id_token", "refresh_token")
 # Candidate JWS (3 parts) or JWE (5 parts) inside a longer value, e.g. "s:eyJ….….…".
 _JWT_CANDIDATE = re.compile(r"[A-Za-z0-9_-]{4,}(?:\.[A-Za-z0-9_-]*){2}(?:(?:\.[A-Za-z0-9_-]*){2})?")
 _ACCESS_CLAIMS = ("scope", "scp", "client_id", "azp")
-
-
-@dataclass(frozen=True)
-class SetCookie:
-    """One `Set-Cookie` header: name, value, and attributes keyed by lower-case name."""
-
-    name: str
-    value: str
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    def has(self, attribute: str) -> bool:
-        return attribute.lower() in self.attributes
-
-    def get(self, attribute: str) -> str:
-        return self.attributes.get(attribute.lower(), "")
-
-    @property
-    def deletes(self) -> bool:
-        """Whether the header removes the cookie (Max-Age ≤ 0 or Expires in the past)."""
-        max_age = self.get("max-age").strip()
-        if max_age:
-            try:
-                return int(max_age) <= 0
-            except ValueError:
-                pass
-        expires = self.get("expires").strip()
-        if expires:
-            try:
-                when = parsedate_to_datetime(expires.replace("-", " "))
-            except (TypeError, ValueError, IndexError):
-                return False
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            return when < datetime.now(UTC)
-        return False
-
-
-def parse_set_cookie(header: str) -> SetCookie:
-    """Parse one `Set-Cookie` header value; attribute names are matched case-insensitively."""
-    pair, *parts = header.split(";")
-    name, _, value = pair.partition("=")
-    attributes: dict[str, str] = {}
-    for part in parts:
-        key, _, attr_value = part.partition("=")
-        key = key.strip().lower()
-        if key:
-            # rfc6265bis: when an attribute repeats, the last one wins.
-            attributes[key] = attr_value.strip()
-    return SetCookie(name.strip(), value.strip().strip('"'), attributes)
 
 
 def role_of(name: str) -> str:

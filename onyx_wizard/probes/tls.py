@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
+import re
 import ssl
 import time
 import warnings
@@ -41,6 +43,7 @@ HSTS_MIN_AGE = 15552000  # 180 days: the floor the Mozilla HTTP Observatory give
 # The legacy handshake offers TLS 1.0 and 1.1 only, with every cipher the library still has.
 LEGACY_CIPHERS = "DEFAULT:@SECLEVEL=0"
 _URL_FIELDS = ("login_url", "protected_url", "webhook_url", "privacy_notice_url")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 
 # Protocol versions as `SSLObject.version()` names them, oldest first.
 _VERSION_RANK = {"SSLv2": 0, "SSLv3": 1, "TLSv1": 2, "TLSv1.1": 3, "TLSv1.2": 4, "TLSv1.3": 5}
@@ -107,16 +110,27 @@ def partner_urls(profile: Profile) -> list[tuple[str, str]]:
     return urls
 
 
+def _plain_host(host: str) -> bool:
+    """An IP address or a host name (a wildcard such as `*.acme.example` is neither)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return all(_HOST_LABEL.match(label) for label in host.split("."))
+    return True
+
+
 def https_endpoint(url: str) -> tuple[str, int] | None:
-    """(host, port) of an https URL; None for any other scheme or a malformed URL."""
+    """(host, port) of an https URL; None for another scheme, a malformed URL or a host that
+    is not a plain host name (a wildcard redirect URI: the redirect-URI rules judge those)."""
     try:
         parts = urlsplit(url)
         port = parts.port or 443
     except ValueError:
         return None
-    if parts.scheme.lower() != "https" or not parts.hostname:
+    host = (parts.hostname or "").lower().rstrip(".")
+    if parts.scheme.lower() != "https" or not host or not _plain_host(host):
         return None
-    return parts.hostname.lower().rstrip("."), port
+    return host, port
 
 
 def domain_endpoint(profile: Profile) -> tuple[str, int]:
@@ -538,7 +552,11 @@ async def tls_probe(ctx: ProbeContext) -> ProbeResult:
     for name, url in partner_urls(ctx.profile):
         if https_endpoint(url) is None:
             findings.record(
-                {"check": "tls-target", "source": name, "note": "not an https URL: no TLS to check"}
+                {
+                    "check": "tls-target",
+                    "source": name,
+                    "note": "no TLS host to check: not https, or not a plain host name",
+                }
             )
     reports = await asyncio.gather(*(inspect(ctx, target) for target in checked))
     now = time.time()
