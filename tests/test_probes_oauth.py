@@ -1235,7 +1235,7 @@ async def test_open_redirect_probe_follows_a_stored_next(
     assert time.perf_counter() - started < 10
     if outcome is Outcome.FAIL:
         assert result.reason_code == "OPEN_REDIRECT"
-        assert result.message.startswith("the callback after a sign-in start with next=")
+        assert result.message.startswith("the callback after a sign-in start with next")
 
 
 async def test_open_redirect_probe_reports_a_location_httpx_refuses(partner: PartnerServer) -> None:

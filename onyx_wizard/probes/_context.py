@@ -29,6 +29,7 @@ from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
 
 MAX_BODY = 1024 * 1024
+MAX_CONNECTIONS = 6  # per probe
 # Requests that may be sent twice without changing anything on the server (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a connection that died under a request looks like: a kept-alive connection the server
@@ -122,15 +123,20 @@ def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
 
 def new_client(ssl_context: ssl.SSLContext, settings: ProbeSettings) -> httpx.AsyncClient:
     """An HTTP client with its own connection pool, as DESIGN.md sets the probes' client up."""
+    # Waiting for one of the probe's own connections is bounded by the probe's deadline.
     timeout = httpx.Timeout(
-        settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout
+        settings.read_timeout, connect=settings.connect_timeout, pool=settings.deadline
     )
     return httpx.AsyncClient(
         verify=ssl_context,
         follow_redirects=False,
         timeout=timeout,
         headers={"user-agent": "onyx-wizard-probe/1"},
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # A few connections per probe: requests queue for them rather than each paying for a
+        # TLS handshake of its own, which is most of a probe run's CPU on both sides.
+        limits=httpx.Limits(
+            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
+        ),
         # Never a proxy from the environment: probes talk to the profile's hosts only.
         trust_env=False,
         # Keep no cookies: a login cookie must never ride along on a later "no credentials"

@@ -1,7 +1,8 @@
 """Open redirect probe: return-to values on login and callback never leave the partner's hosts.
 
 Each of `next`, `url`, `redirect`, `return_to` and `continue` gets a battery of foreign targets
-(absolute, protocol-relative, backslash forms, userinfo and suffix tricks, percent-encoded):
+(absolute, protocol-relative, backslash forms, userinfo and suffix tricks, percent-encoded) —
+each target in all five at once, and the plainest two in each alone (see `plan`):
 - on login_url, started as a browser would (same-host hops followed, a sign-in form submitted);
 - on the callback after that start — an error with the real state and the same parameter — so a
   `next` the login stored and the callback honours is seen as well as one given to the callback;
@@ -47,6 +48,7 @@ PARAMS = ("next", "url", "redirect", "return_to", "continue")
 EVIL = "evil.example"  # only ever sent as a value, never connected to
 CONCURRENCY = 8  # flows at once: quick on loopback, gentle on a live deployment
 CALLBACK_HOPS = 2
+SINGLE_VALUES = 2  # the first foreign targets, also tried in each parameter alone
 MAX_FINDINGS_EVIDENCE = 12
 
 T = TypeVar("T")
@@ -66,6 +68,14 @@ def foreign_targets(profile: Profile) -> list[str]:
         f"https:%2F%2F{EVIL}/",
         f"%2F%2F{EVIL}/",
     ]
+
+
+def plan(values: list[str]) -> list[tuple[tuple[str, ...], str]]:
+    """(parameters, value) of each flow: every value in all the parameters at once, which
+    reaches whichever one the app reads, and the plainest values in each parameter alone, so an
+    app that reads several (validating one, trusting another) is not masked by the first."""
+    together: list[tuple[tuple[str, ...], str]] = [(PARAMS, value) for value in values]
+    return together + [((param,), value) for param in PARAMS for value in values[:SINGLE_VALUES]]
 
 
 def allowed_hosts(profile: Profile) -> frozenset[str]:
@@ -192,32 +202,42 @@ class Flow:
         ]
 
 
-async def run_flow(ctx: ProbeContext, param: str, value: str) -> Flow:
-    """Offer `param=value` to login_url, to the callback after that start, and without one."""
+async def run_flow(ctx: ProbeContext, params: tuple[str, ...], value: str) -> Flow:
+    """Offer `value` in each of `params` to login_url, to the callback after that start, and
+    without one."""
     callback = ctx.profile.redirect_uris[0]
-    start = await start_sign_in(
-        ctx, extra_params={param: value}, note=f"sign-in start with {param}={value}"
-    )
-    after_start = None
-    if start.state:
+    offered = dict.fromkeys(params, value)
+    param = params[0] if len(params) == 1 else "/".join(params)
+
+    async def after_a_start() -> tuple[Walk, Walk | None]:
+        start = await start_sign_in(
+            ctx, extra_params=offered, note=f"sign-in start with {param}={value}"
+        )
+        if not start.state:
+            return start.walk, None
         # The real state lets the error path run as far as a correct app lets it: to a stored
         # return-to value, if the app keeps and honours one.
-        query = {"error": "access_denied", "state": start.state, param: value}
-        after_start = await browse(
+        query = {"error": "access_denied", "state": start.state, **offered}
+        after = await browse(
             ctx,
             with_query(callback, query),
             start.jar.copy(),
             max_hops=CALLBACK_HOPS,
             note=f"callback after a sign-in start, with {param}={value}",
         )
-    no_session = await browse(
-        ctx,
-        with_query(callback, {"error": "access_denied", param: value}),
-        CookieJar(),
-        max_hops=CALLBACK_HOPS,
-        note=f"callback with no session, with {param}={value}",
+        return start.walk, after
+
+    (login, after_start), no_session = await asyncio.gather(
+        after_a_start(),
+        browse(
+            ctx,
+            with_query(callback, {"error": "access_denied", **offered}),
+            CookieJar(),
+            max_hops=CALLBACK_HOPS,
+            note=f"callback with no session, with {param}={value}",
+        ),
     )
-    return Flow(param, value, start.walk, after_start, no_session)
+    return Flow(param, value, login, after_start, no_session)
 
 
 async def _bounded(gate: asyncio.Semaphore, make: Callable[[], Awaitable[T]]) -> T:
@@ -238,9 +258,8 @@ async def open_redirect(ctx: ProbeContext) -> ProbeResult:
     gate = asyncio.Semaphore(CONCURRENCY)
     flows = await asyncio.gather(
         *(
-            _bounded(gate, functools.partial(run_flow, ctx, param, value))
-            for param in PARAMS
-            for value in values
+            _bounded(gate, functools.partial(run_flow, ctx, params, value))
+            for params, value in plan(values)
         )
     )
     bounds = Bounds.of(profile)

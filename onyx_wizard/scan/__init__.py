@@ -9,6 +9,7 @@ their own category, `known-secret`.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets as _random
 import threading
@@ -125,6 +126,12 @@ def scan_text(
     return findings
 
 
+@functools.cache
+def _plain_matcher() -> Matcher:
+    """The default rules with no known secrets: one matcher, built once, shared by threads."""
+    return Matcher(default_rules())
+
+
 def redact(
     text: str, secrets: Secrets = (), *, categories: Iterable[Category] | None = None
 ) -> str:
@@ -136,7 +143,11 @@ def redact(
     if not text:
         return text
     data = text.encode("utf-8", "surrogatepass")
-    hits = Matcher(default_rules(), secrets, categories).hits(data)
+    if not secrets and categories is None:
+        matcher = _plain_matcher()  # most calls: probe evidence, a header at a time
+    else:
+        matcher = Matcher(default_rules(), secrets, categories)
+    hits = matcher.hits(data)
     if not hits:
         return text
     pieces: list[bytes] = []
