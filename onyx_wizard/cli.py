@@ -275,7 +275,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if args.list_faults:
         width = max(len(name) for name in FAULTS)
         for name, fault in FAULTS.items():
-            print(f"{name.ljust(width)}  {fault.description}  [{fault.probe}: {fault.reason_code}]")
+            verdict = f"{fault.outcome} {fault.reason_code}"
+            print(f"{name.ljust(width)}  {fault.description}  [{fault.probe}: {verdict}]")
         return EXIT_OK
     try:
         deployment = DemoDeployment(args.fault or (), latency_ms=args.latency)

@@ -22,7 +22,8 @@ def test_list_faults_names_each_with_its_probe() -> None:
     for line in lines:
         name = line.split()[0]
         assert name in FAULTS
-        assert f"[{FAULTS[name].probe}: {FAULTS[name].reason_code}]" in line
+        fault = FAULTS[name]
+        assert f"[{fault.probe}: {fault.outcome} {fault.reason_code}]" in line
 
 
 def test_unknown_fault_is_a_usage_error() -> None:

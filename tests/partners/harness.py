@@ -22,6 +22,7 @@ import secrets
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -265,6 +266,9 @@ class PartnerApp:
     def origins(self) -> list[str]:
         return [f"https://app.localhost:{self.port}", f"https://admin.localhost:{self.port}"]
 
+    def _trust(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.certs.ca_path))
+
     def output(self) -> str:
         try:
             return self._log.read_text(encoding="utf-8", errors="replace")[-4000:]
@@ -289,7 +293,7 @@ class PartnerApp:
                 start_new_session=True,
             )
         deadline = time.monotonic() + START_TIMEOUT
-        with httpx.Client(verify=str(self.certs.ca_path), timeout=2, trust_env=False) as client:
+        with httpx.Client(verify=self._trust(), timeout=2, trust_env=False) as client:
             while True:
                 if self._proc.poll() is not None:
                     raise AppFailed(f"{self.stack} app exited:\n{self.output()}")
@@ -307,7 +311,7 @@ class PartnerApp:
 
     def switch(self, case: str) -> None:
         """Serve `case` from now on (a fresh app instance)."""
-        with httpx.Client(verify=str(self.certs.ca_path), timeout=10, trust_env=False) as client:
+        with httpx.Client(verify=self._trust(), timeout=10, trust_env=False) as client:
             response = client.post(
                 f"{self.base}/__corpus/case",
                 content=case.encode(),
