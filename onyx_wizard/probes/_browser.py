@@ -21,7 +21,6 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 
 from onyx_wizard.probes._context import ProbeContext, Response
-from onyx_wizard.probes._model import body_digest
 
 MAX_HOPS = 3  # same-host requests after the first one (redirects, form submissions, refreshes)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -482,55 +481,6 @@ def redirect_values(response: Response) -> list[tuple[str, str]]:
 # --- walking like a browser -----------------------------------------------------------------
 
 
-async def fetch_answer(
-    ctx: ProbeContext,
-    method: str,
-    url: str,
-    *,
-    headers: Mapping[str, str] | None = None,
-    content: bytes | None = None,
-    note: str = "",
-) -> Response:
-    """`ctx.fetch`, except that an answer whose Location httpx cannot parse is still returned.
-
-    httpx prepares the next request of every redirect, even when it follows none, and gives up
-    on a hostile Location such as `https:%2F%2Fevil.example/`; to the probes that answer is a
-    finding, so it is asked for once more without httpx's redirect handling.
-    """
-    try:
-        return await ctx.fetch(method, url, headers=headers, content=content, note=note)
-    except (httpx.InvalidURL, httpx.RemoteProtocolError) as exc:
-        refused = exc
-    request = ctx.client.build_request(method, url, headers=dict(headers or {}), content=content)
-    start = time.perf_counter()
-    async with httpx.AsyncHTTPTransport(verify=ctx.ssl_context, retries=0) as transport:
-        answer = await transport.handle_async_request(request)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in answer.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= ctx.settings.max_body:
-                    break
-            body = b"".join(chunks)[: ctx.settings.max_body]
-        finally:
-            await answer.aclose()
-    if not answer.has_redirect_location:
-        raise refused  # not a Location problem after all
-    received = httpx.Headers(answer.headers.raw, encoding="iso-8859-1")
-    evidence: dict[str, Any] = {
-        "method": method,
-        "url": ctx.redact(str(request.url)),
-        "status": answer.status_code,
-        "headers": {"location": ctx.redact(received.get("location", ""))},
-        "body": body_digest(body),
-        "note": f"{note + '; ' if note else ''}the HTTP client refused its Location ({refused})",
-    }
-    elapsed = int((time.perf_counter() - start) * 1000)
-    return Response(method, str(request.url), answer.status_code, received, body, elapsed, evidence)
-
-
 class Stop(StrEnum):
     """Why a walk ended without leaving the host."""
 
@@ -660,8 +610,7 @@ async def browse(
         if cookie:
             headers["cookie"] = cookie
         try:
-            response = await fetch_answer(
-                ctx,
+            response = await ctx.fetch(
                 request.method,
                 request.url,
                 headers=headers,

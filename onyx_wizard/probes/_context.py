@@ -12,7 +12,6 @@ reach it.
 from __future__ import annotations
 
 import functools
-import http.cookiejar
 import ssl
 import threading
 import time
@@ -30,6 +29,7 @@ from onyx_wizard.secrets import SecretKey
 
 MAX_BODY = 1024 * 1024
 MAX_CONNECTIONS = 6  # per probe
+USER_AGENT = "onyx-wizard-probe/1"
 # Requests that may be sent twice without changing anything on the server (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # What a connection that died under a request looks like: a kept-alive connection the server
@@ -121,29 +121,46 @@ def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
     return context
 
 
-def new_client(ssl_context: ssl.SSLContext, settings: ProbeSettings) -> httpx.AsyncClient:
-    """An HTTP client with its own connection pool, as DESIGN.md sets the probes' client up."""
-    # Waiting for one of the probe's own connections is bounded by the probe's deadline.
-    timeout = httpx.Timeout(
-        settings.read_timeout, connect=settings.connect_timeout, pool=settings.deadline
-    )
-    return httpx.AsyncClient(
+def new_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+    """A connection pool of its own, as DESIGN.md sets the probes' HTTP up.
+
+    Requests go to the transport itself, not through an `httpx.AsyncClient`: a client prepares
+    the next request from every Location, even when it follows none, and gives up on a hostile
+    one (`https:%2F%2Fevil.example/`) that the probes must judge, not fail on. So nothing here
+    follows redirects, keeps cookies or reads proxies from the environment.
+    """
+    return httpx.AsyncHTTPTransport(
         verify=ssl_context,
-        follow_redirects=False,
-        timeout=timeout,
-        headers={"user-agent": "onyx-wizard-probe/1"},
         # A few connections per probe: requests queue for them rather than each paying for a
         # TLS handshake of its own, which is most of a probe run's CPU on both sides.
         limits=httpx.Limits(
             max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
         ),
-        # Never a proxy from the environment: probes talk to the profile's hosts only.
         trust_env=False,
-        # Keep no cookies: a login cookie must never ride along on a later "no credentials"
-        # request. Probes send cookies explicitly when they mean to.
-        cookies=http.cookiejar.CookieJar(
-            policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
-        ),
+    )
+
+
+def build_request(
+    method: str,
+    url: str,
+    settings: ProbeSettings,
+    *,
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    params: Mapping[str, str] | None = None,
+) -> httpx.Request:
+    """A request with the probes' user agent and timeouts (5 s to connect, 10 s to read)."""
+    # Waiting for one of the probe's own connections is bounded by the probe's deadline.
+    timeout = httpx.Timeout(
+        settings.read_timeout, connect=settings.connect_timeout, pool=settings.deadline
+    )
+    return httpx.Request(
+        method,
+        url,
+        headers={"user-agent": USER_AGENT, "accept": "*/*", **(headers or {})},
+        content=content,
+        params=params,
+        extensions={"timeout": timeout.as_dict()},
     )
 
 
@@ -157,7 +174,7 @@ class ProbeContext:
 
     profile: Profile
     secrets: Mapping[SecretKey, str]
-    client: httpx.AsyncClient
+    transport: httpx.AsyncHTTPTransport
     ssl_context: ssl.SSLContext
     settings: ProbeSettings = field(default_factory=ProbeSettings)
     on_progress: Callable[[str, float], None] | None = None
@@ -179,16 +196,17 @@ class ProbeContext:
         ssl_context: ssl.SSLContext | None = None,
         cancelled: threading.Event | None = None,
     ) -> ProbeContext:
-        """A context with a client of its own; `ssl_context` and `cancelled` may be shared."""
+        """A context with a connection pool of its own; `ssl_context` and `cancelled` may be
+        shared."""
         settings = settings or ProbeSettings()
         context = ssl_context or make_ssl_context(profile)
-        ctx = cls(profile, secrets, new_client(context, settings), context, settings)
+        ctx = cls(profile, secrets, new_transport(context), context, settings)
         if cancelled is not None:
             ctx.cancelled = cancelled
         return ctx
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.transport.aclose()
 
     def secret(self, key: SecretKey) -> str:
         """A secret the probe declared it needs (the runner checked it is there)."""
@@ -250,20 +268,20 @@ class ProbeContext:
         When the connection drops under an idempotent request (GET, HEAD, OPTIONS, or any
         request the caller declares `idempotent`), it is sent once more on a fresh connection.
         """
-        request = self.client.build_request(
-            method, url, headers=dict(headers or {}), content=content, params=params
+        request = build_request(
+            method, url, self.settings, headers=headers, content=content, params=params
         )
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
         start = time.perf_counter()
         retried = ""
         try:
-            response, body = await self._send(self.client, request)
+            response, body = await self._send(self.transport, request)
         except _DROPPED as exc:
             if not idempotent:
                 raise
             retried = f"the connection dropped ({type(exc).__name__}); sent again on a new one"
-            async with new_client(self.ssl_context, self.settings) as fresh:
+            async with new_transport(self.ssl_context) as fresh:
                 response, body = await self._send(fresh, request)
         elapsed = int((time.perf_counter() - start) * 1000)
         evidence: dict[str, Any] = {
@@ -295,9 +313,9 @@ class ProbeContext:
         )
 
     async def _send(
-        self, client: httpx.AsyncClient, request: httpx.Request
+        self, transport: httpx.AsyncHTTPTransport, request: httpx.Request
     ) -> tuple[httpx.Response, bytes]:
-        response = await client.send(request, stream=True)
+        response = await transport.handle_async_request(request)
         try:
             chunks: list[bytes] = []
             size = 0
