@@ -810,3 +810,9 @@ def test_each_fault_flips_its_behaviour(fault: str) -> None:
         FAULT_CHECKS[fault](deployment, http)
         # The baseline the other probes rely on still holds.
         assert get(http, "/").status_code == 200
+
+
+def test_a_fault_name_not_in_faults_toml_is_refused_where_it_is_checked() -> None:
+    # A typo in a fault check must fail loudly, not silently never fire.
+    with pytest.raises(ValueError, match="cors-no-varry"):
+        DemoDeployment().state.has_fault("cors-no-varry")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import tomli_w
 
+from onyx_wizard.demo.deployment import DemoDeployment
 from onyx_wizard.demo.faults import Fault, load_faults
-from onyx_wizard.demo.server import DemoDeployment, RequestRecord
+from onyx_wizard.demo.state import RequestRecord
 
 __all__ = ["FAULTS", "DemoDeployment", "Fault", "RequestRecord", "write_profile"]
 
