@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 from textual.widgets import Collapsible, DataTable, Input, ProgressBar, TextArea
 
 from onyx_wizard.gate import Status, evaluate
 from onyx_wizard.session import RecordedStatus, open_session
 from onyx_wizard.tui.app import WizardApp
-from onyx_wizard.tui.screens.dialogs import AttestDialog, NewSessionDialog
+from onyx_wizard.tui.dialogs import AttestDialog, NewSessionDialog
+from onyx_wizard.tui.messages import (
+    OpenItem,
+    ProbeLanded,
+    ProbeProgress,
+    RunFinished,
+    RunProbes,
+    ShowReview,
+)
 from onyx_wizard.tui.screens.item import ItemScreen
 from onyx_wizard.tui.screens.overview import OverviewScreen
 from onyx_wizard.tui.screens.profile import ProfileScreen
@@ -21,6 +33,38 @@ from onyx_wizard.tui.screens.section import SectionScreen
 from onyx_wizard.tui.widgets import SavedIndicator
 
 SIZE = (80, 24)
+
+M = TypeVar("M", bound=Message)
+
+
+class Messages:
+    """A message hook for `run_test`: records every message the app's widgets dispatch, so a
+    test can wait for the one it needs instead of polling the screen.
+
+    The hook lives in the app's context: a screen the test pushes itself runs outside it, so a
+    test that listens asks for screens with a message, as the screens do.
+    """
+
+    def __init__(self) -> None:
+        self.seen: list[Message] = []
+        self._arrived = asyncio.Event()
+
+    def __call__(self, message: Message) -> None:
+        self.seen.append(message)
+        self._arrived.set()
+
+    def of(self, kind: type[M]) -> list[M]:
+        return [m for m in self.seen if isinstance(m, kind)]
+
+    async def wait_for(
+        self, kind: type[M], enough: Callable[[list[M]], bool] = bool, timeout: float = 30
+    ) -> list[M]:
+        """Wait until the messages of `kind` seen so far are `enough` (by default: one)."""
+        async with asyncio.timeout(timeout):
+            while not enough(self.of(kind)):
+                self._arrived.clear()
+                await self._arrived.wait()
+        return self.of(kind)
 
 
 async def type_into(pilot: Pilot[int], selector: str, text: str) -> None:
@@ -158,16 +202,19 @@ async def test_review_lists_blockers_and_opens_them() -> None:
     opened = new_session("review-me")
     verdict = evaluate(opened.session, opened.checklist)
     app = WizardApp(session="review-me")
-    async with app.run_test(size=SIZE) as pilot:
+    messages = Messages()
+    async with app.run_test(size=SIZE, message_hook=messages) as pilot:
         await pilot.press("v")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
+        assert messages.of(ShowReview)  # the overview asked; the app pushed the review
         banner = str(app.screen.query_one("#gate").render())
         assert "NOT READY" in banner and f"{len(verdict.blockers)} blocking" in banner
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, ItemScreen)
         assert app.screen.item_id == verdict.blockers[0].item_id
+        assert {m.item_id for m in messages.of(OpenItem)} == {verdict.blockers[0].item_id}
 
 
 async def test_probe_items_say_their_probe_has_not_run_and_can_be_waived() -> None:
@@ -288,19 +335,22 @@ async def test_cancel_a_run_keeps_what_finished(monkeypatch: pytest.MonkeyPatch)
             monkeypatch.setenv(key.env_var, value)
         new_session("cancel", profile=deployment.profile())
         app = WizardApp(session="cancel")
-        async with app.run_test(size=(100, 30)) as pilot:
+        messages = Messages()
+        async with app.run_test(size=(100, 30), message_hook=messages) as pilot:
             await pilot.press("r")
             screen = app.screen
             assert isinstance(screen, RunScreen)
             # Every fast probe lands; the slow webhook is still waiting.
-            for _ in range(200):
-                if len(screen.results) >= len(screen.probe_ids) - 1:
-                    break
-                await pilot.pause(0.05)
+            await messages.wait_for(
+                ProbeLanded, lambda landed: len(landed) >= len(screen.probe_ids) - 1
+            )
+            await pilot.pause()
+            assert len(screen.results) == len(screen.probe_ids) - 1
             assert "webhook-delivery" not in screen.results
             await pilot.press("escape")
             await app.workers.wait_for_complete()
             await pilot.pause()
+            assert [m.how for m in messages.of(RunFinished)] == ["cancelled"]
             assert not screen.running
             assert str(screen.query_one("#run-status").render()).startswith("Cancelled")
             table = screen.query_one("#run-table", DataTable)
@@ -317,7 +367,7 @@ async def test_review_exports_a_signed_attestation_offering_a_key_first(
     from textual.widgets import Button
 
     from onyx_wizard.attestation import keys, verify_file
-    from onyx_wizard.tui.screens.dialogs import ConfirmDialog, ExportDialog
+    from onyx_wizard.tui.dialogs import ConfirmDialog, ExportDialog
 
     ready = make_ready_session("ready", tmp_path / "evidence")
     out = tmp_path / "out" / "ready.attestation.json"
@@ -438,16 +488,17 @@ async def test_a_large_scan_shows_progress_and_can_be_cancelled(tmp_path: Path) 
         (logs / f"app-{n}.log").write_bytes(line * (24_000_000 // len(line)))
     new_session("big", profile=Profile(log_paths=[str(logs)]))
     app = WizardApp(session="big")
-    async with app.run_test(size=(100, 30)) as pilot:
-        app.push_screen(RunScreen(only=["secret-hygiene"]))
+    messages = Messages()
+    async with app.run_test(size=(100, 30), message_hook=messages) as pilot:
+        # Asked for as a screen would, so the run screen starts inside the app (and the hook).
+        app.post_message(RunProbes(only=["secret-hygiene"]))
         await pilot.pause()
         run = app.screen
         assert isinstance(run, RunScreen)
         table = run.query_one("#run-table", DataTable)
-        for _ in range(400):
-            if "%" in str(table.get_cell("secret-hygiene", "outcome")):
-                break
-            await pilot.pause(0.01)
+        # The scan reports from its thread as it reads; the run screen shows each report.
+        await messages.wait_for(ProbeProgress, lambda reports: any(r.fraction for r in reports))
+        await pilot.pause()
         cell = str(table.get_cell("secret-hygiene", "outcome"))
         assert "%" in cell, cell
         assert 0 < run.query_one(ProgressBar).progress < 1

@@ -1,4 +1,8 @@
-"""The wizard application: opens sessions and hands the UI to its screens."""
+"""The wizard application: opens sessions and hands the UI to its screens.
+
+This is the one module that imports the screens: a screen asks to go somewhere by posting a
+message from `messages.py`, and the handlers here push the screen it names.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+
+from onyx_wizard.tui.messages import (
+    EditProfile,
+    EnterSession,
+    OpenItem,
+    OpenSection,
+    RunProbes,
+    ShowReview,
+)
 
 if TYPE_CHECKING:
     from onyx_wizard.session import OpenSession
@@ -120,6 +133,36 @@ class WizardApp(App[int]):
             return message
         self.saved_at = self.session.session.updated_at
         return None
+
+    # --- navigation: what the screens ask for --------------------------------------------------
+
+    def on_enter_session(self, message: EnterSession) -> None:
+        self.open(message.name, message.start)
+
+    def on_open_section(self, message: OpenSection) -> None:
+        from onyx_wizard.tui.screens.section import SectionScreen
+
+        self.push_screen(SectionScreen(message.section_id))
+
+    def on_open_item(self, message: OpenItem) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+
+        self.push_screen(ItemScreen(message.item_id))
+
+    def on_run_probes(self, message: RunProbes) -> None:
+        from onyx_wizard.tui.screens.run import RunScreen
+
+        self.push_screen(RunScreen(only=message.only))
+
+    def on_show_review(self, message: ShowReview) -> None:
+        from onyx_wizard.tui.screens.review import ReviewScreen
+
+        self.push_screen(ReviewScreen())
+
+    def on_edit_profile(self, message: EditProfile) -> None:
+        from onyx_wizard.tui.screens.profile import ProfileScreen
+
+        self.push_screen(ProfileScreen())
 
     def action_help(self) -> None:
         from onyx_wizard.tui.screens.help import HelpScreen

@@ -16,7 +16,9 @@ from onyx_wizard.checklist import Item, Method
 from onyx_wizard.gate import evaluate
 from onyx_wizard.report.evidence import describe_all
 from onyx_wizard.session import ItemRecord, RecordedStatus
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.base import WizardScreen
+from onyx_wizard.tui.dialogs import AttestDialog, NotApplicableDialog, WaiveDialog
+from onyx_wizard.tui.messages import RunProbes
 from onyx_wizard.tui.status import status_markup
 
 
@@ -179,8 +181,6 @@ class ItemScreen(WizardScreen):
         self.show(self.item_id)
 
     def action_attest(self) -> None:
-        from onyx_wizard.tui.screens.dialogs import AttestDialog
-
         item = self.item
         if not item.method.needs_attestation:
             self.notify(
@@ -197,8 +197,6 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_waive(self) -> None:
-        from onyx_wizard.tui.screens.dialogs import WaiveDialog
-
         item, opened = self.item, self.opened
         dialog = WaiveDialog(
             item,
@@ -211,8 +209,6 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_not_applicable(self) -> None:
-        from onyx_wizard.tui.screens.dialogs import NotApplicableDialog
-
         item, opened = self.item, self.opened
         dialog = NotApplicableDialog(
             item,
@@ -230,12 +226,10 @@ class ItemScreen(WizardScreen):
         self.show(self.item_id)
 
     def action_run_probes(self) -> None:
-        from onyx_wizard.tui.screens.run import RunScreen
-
         if not self.item.probes:
             self.notify("This item has no probe: a person attests it.")
             return
-        self.app.push_screen(RunScreen(only=[self.item_id]))
+        self.post_message(RunProbes(only=[self.item_id]))
 
     def _step(self, delta: int) -> None:
         ids = [item.id for item in self.opened.checklist.items]

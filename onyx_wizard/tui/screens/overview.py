@@ -8,7 +8,8 @@ from textual.containers import Horizontal
 from textual.widgets import Label, ListItem, ListView, ProgressBar, Static
 
 from onyx_wizard.gate import SectionProgress, evaluate
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.base import WizardScreen
+from onyx_wizard.tui.messages import EditProfile, OpenItem, OpenSection, RunProbes, ShowReview
 from onyx_wizard.tui.widgets import GateBanner
 
 
@@ -97,33 +98,23 @@ class OverviewScreen(WizardScreen):
             self._open(row.section_id)
 
     def _open(self, section_id: str) -> None:
-        from onyx_wizard.tui.screens.section import SectionScreen
-
-        self.app.push_screen(SectionScreen(section_id))
+        self.post_message(OpenSection(section_id))
 
     def action_profile(self) -> None:
-        from onyx_wizard.tui.screens.profile import ProfileScreen
-
-        self.app.push_screen(ProfileScreen())
+        self.post_message(EditProfile())
 
     def action_run_all(self) -> None:
-        from onyx_wizard.tui.screens.run import RunScreen
-
-        self.app.push_screen(RunScreen())
+        self.post_message(RunProbes())
 
     def action_review(self) -> None:
-        from onyx_wizard.tui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen())
+        self.post_message(ShowReview())
 
     def action_next_pending(self) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
-
         verdict = evaluate(self.opened.session, self.opened.checklist)
         if not verdict.blockers:
             self.notify("Nothing blocks launch.", title="All done")
             return
-        self.app.push_screen(ItemScreen(verdict.blockers[0].item_id))
+        self.post_message(OpenItem(verdict.blockers[0].item_id))
 
     def action_sessions(self) -> None:
         self.app.pop_screen()

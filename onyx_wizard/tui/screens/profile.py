@@ -18,7 +18,7 @@ from textual.widgets import Input, Label, Select, SelectionList, Static
 from onyx_wizard.checklist import FEATURES
 from onyx_wizard.profile import LIST_FIELDS, Environment, Profile, ProfileError, with_field
 from onyx_wizard.secrets import KeyringUnavailable, SecretKey, SecretStore
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.base import WizardScreen
 
 
 @dataclass(frozen=True)

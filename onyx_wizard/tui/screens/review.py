@@ -9,7 +9,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from onyx_wizard.gate import evaluate
-from onyx_wizard.tui.screens.base import ItemListScreen
+from onyx_wizard.tui.base import ItemListScreen
+from onyx_wizard.tui.dialogs import ConfirmDialog, ExportChoice, ExportDialog
 from onyx_wizard.tui.status import status_markup
 from onyx_wizard.tui.widgets import GateBanner
 
@@ -89,20 +90,18 @@ class ReviewScreen(ItemListScreen):
 
     def _ask(self, draft: bool) -> None:
         from onyx_wizard import paths
-        from onyx_wizard.tui.screens.dialogs import ExportDialog
 
         dialog = ExportDialog(self.opened.name, draft, str(paths.exports_dir()))
         self.app.push_screen(dialog, lambda answer: self._with_key(answer, draft))
 
-    def _with_key(self, answer: str | None, draft: bool) -> None:
+    def _with_key(self, answer: ExportChoice | None, draft: bool) -> None:
         """Export with the named key, offering to make the key first when there is none."""
         from onyx_wizard.attestation import has_key
         from onyx_wizard.secrets import KeyringUnavailable
-        from onyx_wizard.tui.screens.dialogs import ConfirmDialog
 
-        if not answer:
+        if answer is None:
             return
-        out, markdown, key = answer.split("\t")
+        out, markdown, key = answer.out, answer.markdown, answer.key
         try:
             present = has_key(key)
         except (KeyringUnavailable, ValueError) as exc:

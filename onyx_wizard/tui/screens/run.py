@@ -1,7 +1,9 @@
 """Run probes with live progress: each probe's outcome lands as it finishes; Esc cancels.
 
 The run goes through the same core functions as `onyx-wizard check` and is saved into the
-session the same way. Probes run in an async worker, so the UI answers keys throughout.
+session the same way. Probes run in an async worker, so the UI answers keys throughout; the
+worker only posts messages (`ProbeStarted`, `ProbeProgress`, `ProbeLanded`, `RunFinished`) and
+this screen's handlers change the table, in order, on the UI's loop.
 """
 
 from __future__ import annotations
@@ -14,10 +16,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
 from textual.widgets import DataTable, ProgressBar, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from onyx_wizard.probes import ProbeResult
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.base import WizardScreen
+from onyx_wizard.tui.messages import (
+    OpenItem,
+    ProbeLanded,
+    ProbeProgress,
+    ProbeStarted,
+    RunFinished,
+)
 
 _LOOK = {
     "queued": "○ queued",
@@ -49,6 +58,7 @@ class RunScreen(WizardScreen):
         self._partial: dict[str, float] = {}
         self._started = 0.0
         self._worker: Worker[None] | None = None
+        self._finished = True
 
     def compose_body(self) -> ComposeResult:
         what = f"the probes of {', '.join(self.only)}" if self.only else "every applicable probe"
@@ -70,10 +80,8 @@ class RunScreen(WizardScreen):
 
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.state in (
-            WorkerState.PENDING,
-            WorkerState.RUNNING,
-        )
+        """From the start of a run until its `RunFinished` has been handled."""
+        return not self._finished
 
     def action_rerun(self) -> None:
         from onyx_wizard import check
@@ -95,6 +103,7 @@ class RunScreen(WizardScreen):
         bar = self.query_one(ProgressBar)
         bar.update(total=len(self.probe_ids), progress=0)
         self._started = time.monotonic()
+        self._finished = False
         self._worker = self._run()
         table.focus()
 
@@ -105,7 +114,6 @@ class RunScreen(WizardScreen):
 
         opened = self.opened
         profile = opened.session.profile
-        self._loop = asyncio.get_running_loop()
         # Reading the keyring may wait on D-Bus: keep it off the event loop.
         loaded = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
         self._secrets = list(loaded.values.values())
@@ -114,34 +122,43 @@ class RunScreen(WizardScreen):
                 self.probe_ids,
                 profile,
                 loaded.values,
-                on_start=self._started_probe,
-                on_result=self._landed,
-                on_progress=self._progress_from_any_thread,
+                on_start=self._post_started,
+                on_result=self._post_landed,
+                on_progress=self._post_progress,
                 artifacts=check.artifacts_of(opened),
             )
         except asyncio.CancelledError:
-            self._save("cancelled")
+            self.post_message(RunFinished("cancelled"))
             raise
         except Exception as exc:  # e.g. an unreadable CA bundle: say so, keep the UI alive
-            self.query_one("#run-status", Static).update(f"✗ {escape(str(exc))}")
+            self.post_message(RunFinished("failed", str(exc)))
             return
-        self._save("done")
+        self.post_message(RunFinished("done"))
 
-    def _started_probe(self, probe_id: str) -> None:
-        self.query_one(DataTable).update_cell(probe_id, "outcome", _LOOK["running"])
+    # The worker's callbacks only post; the handlers below change the screen.
 
-    def _progress_from_any_thread(self, probe_id: str, fraction: float) -> None:
-        # A scan reports from its worker thread; the table is only touched on the UI's loop.
-        self._loop.call_soon_threadsafe(self._progress, probe_id, fraction)
+    def _post_started(self, probe_id: str) -> None:
+        self.post_message(ProbeStarted(probe_id))
 
-    def _progress(self, probe_id: str, fraction: float) -> None:
+    def _post_landed(self, result: ProbeResult) -> None:
+        self.post_message(ProbeLanded(result))
+
+    def _post_progress(self, probe_id: str, fraction: float) -> None:
+        # The scan calls this from its own thread; post_message is safe from any thread.
+        self.post_message(ProbeProgress(probe_id, fraction))
+
+    def on_probe_started(self, message: ProbeStarted) -> None:
+        self.query_one(DataTable).update_cell(message.probe_id, "outcome", _LOOK["running"])
+
+    def on_probe_progress(self, message: ProbeProgress) -> None:
         # A report queued by the scan thread may arrive after the run ended or was cancelled.
+        probe_id = message.probe_id
         if not self.running:
             return
         if probe_id not in self.results and probe_id in self.probe_ids:
-            self._partial[probe_id] = fraction
+            self._partial[probe_id] = message.fraction
             table = self.query_one(DataTable)
-            table.update_cell(probe_id, "outcome", f"◌ {fraction:4.0%}")
+            table.update_cell(probe_id, "outcome", f"◌ {message.fraction:4.0%}")
             self._update_bar()
 
     def _update_bar(self) -> None:
@@ -149,7 +166,8 @@ class RunScreen(WizardScreen):
         running = sum(f for pid, f in self._partial.items() if pid not in self.results)
         self.query_one(ProgressBar).update(progress=len(self.results) + running)
 
-    def _landed(self, result: ProbeResult) -> None:
+    def on_probe_landed(self, message: ProbeLanded) -> None:
+        result = message.result
         self.results[result.probe_id] = result
         table = self.query_one(DataTable)
         table.update_cell(result.probe_id, "outcome", _LOOK[result.outcome.value])
@@ -176,26 +194,47 @@ class RunScreen(WizardScreen):
         )
         self.query_one("#run-detail", Static).update(escape(text))
 
-    def _save(self, how: str) -> None:
-        from onyx_wizard import check
-
+    def on_run_finished(self, message: RunFinished) -> None:
+        self._finished = True
+        if message.how == "failed":
+            self.query_one("#run-status", Static).update(f"✗ {escape(message.error)}")
+            return
         table = self.query_one(DataTable)
         for probe_id in self.probe_ids:
             if probe_id not in self.results:
                 table.update_cell(probe_id, "outcome", _LOOK["cancelled"])
-        if self.results:
-            records = check.to_records(list(self.results.values()), secrets=self._secrets)
-            opened = self.opened
-            self.wizard.apply(lambda: opened.record_probe_results(records))
+        self._record()
         counts: dict[str, int] = {}
         for result in self.results.values():
             counts[result.outcome.value] = counts.get(result.outcome.value, 0) + 1
         summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items())) or "nothing ran"
         elapsed = time.monotonic() - self._started
-        head = "Cancelled" if how == "cancelled" else "Done"
+        head = "Cancelled" if message.how == "cancelled" else "Done"
         self.query_one("#run-status", Static).update(
             f"{head} in {elapsed:.1f} s: {summary} · saved · Enter opens an item, r runs again"
         )
+
+    def _record(self) -> None:
+        """Save what finished into the session."""
+        from onyx_wizard import check
+
+        if self.results:
+            records = check.to_records(list(self.results.values()), secrets=self._secrets)
+            opened = self.opened
+            self.wizard.apply(lambda: opened.record_probe_results(records))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # A run cancelled before its worker began posts nothing: finish it here, so Esc still
+        # leaves. (A worker's own RunFinished is always handled before its state change.)
+        if event.worker is self._worker and event.worker.is_finished and self.running:
+            self.post_message(RunFinished("cancelled"))
+
+    def on_unmount(self) -> None:
+        # Quitting mid-run closes this screen before the worker's RunFinished can be handled:
+        # what finished is saved anyway.
+        if self.running:
+            self._finished = True
+            self._record()
 
     def _tick(self) -> None:
         if not self.running:
@@ -213,8 +252,6 @@ class RunScreen(WizardScreen):
         self.app.pop_screen()
 
     def action_open_item(self) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
-
         table = self.query_one(DataTable)
         if not self.probe_ids or table.cursor_row < 0:
             return
@@ -224,7 +261,7 @@ class RunScreen(WizardScreen):
             return
         for item in self.opened.checklist.items:
             if probe_id in item.probes:
-                self.app.push_screen(ItemScreen(item.id))
+                self.post_message(OpenItem(item.id))
                 return
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

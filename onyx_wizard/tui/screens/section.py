@@ -8,7 +8,8 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from onyx_wizard.gate import evaluate
-from onyx_wizard.tui.screens.base import ItemListScreen
+from onyx_wizard.tui.base import ItemListScreen
+from onyx_wizard.tui.messages import ShowReview
 from onyx_wizard.tui.status import status_markup
 
 
@@ -51,6 +52,4 @@ class SectionScreen(ItemListScreen):
         options.focus()
 
     def action_review(self) -> None:
-        from onyx_wizard.tui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen())
+        self.post_message(ShowReview())

@@ -9,7 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from onyx_wizard.tui.screens.base import WizardScreen
+from onyx_wizard.tui.base import WizardScreen
+from onyx_wizard.tui.messages import EnterSession
 
 if TYPE_CHECKING:
     from onyx_wizard.progress import SessionRow
@@ -73,18 +74,19 @@ class SessionsScreen(WizardScreen):
         if row.error:
             self.notify(row.error, title="Cannot open session", severity="error", timeout=15)
             return
-        self.wizard.open(row.name, "resume")
+        self.post_message(EnterSession(row.name, "resume"))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         self.action_open()
 
     def action_new(self) -> None:
-        from onyx_wizard.tui.screens.dialogs import NewSessionDialog
+        # The dialog pulls in the session model; the first screen starts without it.
+        from onyx_wizard.tui.dialogs import NewSessionDialog
 
         def created(name: str | None) -> None:
             if name:
-                self.wizard.open(name, "profile")
+                self.post_message(EnterSession(name, "profile"))
 
         self.app.push_screen(NewSessionDialog(create=self._create), created)
 

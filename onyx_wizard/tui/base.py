@@ -1,4 +1,7 @@
-"""What every wizard screen shares: header, the saved indicator and the footer."""
+"""What every wizard screen shares: header, the saved indicator and the footer.
+
+The screens in `screens/` build on these; this module imports none of them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList
 
+from onyx_wizard.tui.messages import OpenItem
 from onyx_wizard.tui.widgets import SavedIndicator
 
 if TYPE_CHECKING:
@@ -52,11 +56,9 @@ class ItemListScreen(WizardScreen):
     """A screen listing checklist items (option ids are item ids): Enter opens one."""
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
-
         event.stop()
         if event.option.id:
-            self.app.push_screen(ItemScreen(event.option.id))
+            self.post_message(OpenItem(event.option.id))
 
     def action_back(self) -> None:
         self.app.pop_screen()

@@ -1,13 +1,16 @@
-"""Small modal forms: new session, attest, waive, mark not applicable.
+"""Small modal forms: new session, attest, waive, mark not applicable, export, confirm.
 
 Each dialog hands what was typed to a core function; the core's error, if any, is shown inline
-and the dialog stays open, so nothing typed is lost.
+and the dialog stays open, so nothing typed is lost. A dialog dismisses with a typed result (or
+None when cancelled), which the screen that opened it receives.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -19,8 +22,10 @@ from textual.widgets import Button, Input, Label, Static, TextArea
 from onyx_wizard.checklist import Item
 from onyx_wizard.session import now
 
+ResultT = TypeVar("ResultT")
 
-class FormDialog(ModalScreen[str | None]):
+
+class FormDialog(ModalScreen[ResultT | None], Generic[ResultT]):
     """A titled form of labelled rows with an inline error and OK / Cancel."""
 
     BINDINGS = [
@@ -81,11 +86,14 @@ class FormDialog(ModalScreen[str | None]):
         """Hand the form to the core; the error to show, or None when done."""
         raise NotImplementedError
 
-    def result(self) -> str | None:
-        return "ok"
+    def result(self) -> ResultT:
+        """What the dialog dismisses with once saved."""
+        raise NotImplementedError
 
 
-class NewSessionDialog(FormDialog):
+class NewSessionDialog(FormDialog[str]):
+    """Dismisses with the new session's name."""
+
     TITLE_TEXT = "New session"
     OK_LABEL = "Create"
 
@@ -105,12 +113,12 @@ class NewSessionDialog(FormDialog):
             return "type a name"
         return self._create(name)
 
-    def result(self) -> str | None:
+    def result(self) -> str:
         return self.value("name").strip()
 
 
-class _ItemDialog(FormDialog):
-    """A dialog about one item; `apply` runs the core change."""
+class _ItemDialog(FormDialog[str]):
+    """A dialog about one item; `apply` runs the core change. Dismisses with who did it."""
 
     def __init__(
         self, item: Item, operator: str, apply: Callable[[Callable[[], object]], str | None]
@@ -122,6 +130,9 @@ class _ItemDialog(FormDialog):
 
     def compose_intro(self) -> ComposeResult:
         yield Static(f"“{self.item.title}”", classes="dialog-item")
+
+    def result(self) -> str:
+        return self.value("by").strip()
 
 
 class AttestDialog(_ItemDialog):
@@ -154,9 +165,6 @@ class AttestDialog(_ItemDialog):
     def save(self) -> str | None:
         refs = [line for line in self.value("evidence").splitlines() if line.strip()]
         return self._apply(lambda: self._attest(self.value("by"), self.value("note"), refs))
-
-    def result(self) -> str | None:
-        return self.value("by").strip()
 
 
 class WaiveDialog(_ItemDialog):
@@ -194,9 +202,6 @@ class WaiveDialog(_ItemDialog):
             )
         )
 
-    def result(self) -> str | None:
-        return self.value("by").strip()
-
 
 class NotApplicableDialog(_ItemDialog):
     TITLE_TEXT = "Not applicable"
@@ -221,11 +226,17 @@ class NotApplicableDialog(_ItemDialog):
     def save(self) -> str | None:
         return self._apply(lambda: self._mark(self.value("by"), self.value("reason")))
 
-    def result(self) -> str | None:
-        return self.value("by").strip()
+
+@dataclass(frozen=True)
+class ExportChoice:
+    """Where the export writes (`markdown` may be empty: no summary) and with which key."""
+
+    out: str
+    markdown: str
+    key: str
 
 
-class ExportDialog(FormDialog):
+class ExportDialog(FormDialog[ExportChoice]):
     """Where to write the signed envelope and the Markdown summary, and with which key."""
 
     OK_LABEL = "Export"
@@ -260,8 +271,12 @@ class ExportDialog(FormDialog):
             return "name the signing key"
         return None
 
-    def result(self) -> str | None:
-        return "\t".join(self.value(name).strip() for name in ("out", "markdown", "key"))
+    def result(self) -> ExportChoice:
+        return ExportChoice(
+            out=self.value("out").strip(),
+            markdown=self.value("markdown").strip(),
+            key=self.value("key").strip(),
+        )
 
 
 class ConfirmDialog(ModalScreen[bool]):
