@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from onyx_wizard.checklist import Checklist
+from onyx_wizard.errors import ExitCode, OnyxError
 from onyx_wizard.gate import Verdict, evaluate
 from onyx_wizard.probes import Outcome, ProbeResult, ProbeSettings, run_probes
 from onyx_wizard.profile import Profile
@@ -23,7 +24,7 @@ from onyx_wizard.session import OpenSession, ProbeRecord, Session, apply_probe_r
 CHECK_SCHEMA = "onyx-wizard/check/v1"
 
 
-class SelectionError(ValueError):
+class SelectionError(OnyxError, ValueError):
     """`--only` named something that is neither an item nor a probe."""
 
 
@@ -103,10 +104,10 @@ class CheckRun:
     def exit_code(self) -> int:
         """0 all ran probes passed (warn allowed), 1 a fail or error, 3 a secret was missing."""
         if any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results):
-            return 1
+            return ExitCode.FAIL
         if any(r.reason_code == "SECRET_MISSING" for r in self.results):
-            return 3
-        return 0
+            return ExitCode.ENVIRONMENT
+        return ExitCode.OK
 
 
 async def run_check(

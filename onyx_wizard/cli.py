@@ -16,15 +16,15 @@ if TYPE_CHECKING:
     from onyx_wizard.gate import Verdict
     from onyx_wizard.session import OpenSession
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ENV = 0, 1, 2, 3
+from onyx_wizard.errors import CommandError, ExitCode, OnyxError
 
-
-class CommandError(Exception):
-    """An error to print on one line, with its exit code."""
-
-    def __init__(self, message: str, code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.code = code
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_ENV = (
+    ExitCode.OK,
+    ExitCode.FAIL,
+    ExitCode.USAGE,
+    ExitCode.ENVIRONMENT,
+)
+__all__ = ["CommandError", "main"]
 
 
 def _print_json(data: Any) -> None:
@@ -760,9 +760,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)
-    except CommandError as exc:
+    except OnyxError as exc:
         print(f"onyx-wizard: {exc}", file=sys.stderr)
-        return exc.code
+        return exc.exit_code
     except KeyboardInterrupt:
         print("onyx-wizard: interrupted", file=sys.stderr)
         return 130
@@ -772,25 +772,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
-    except Exception as exc:
-        code = _known_error_code(exc)
-        if code is None:
-            raise
-        print(f"onyx-wizard: {exc}", file=sys.stderr)
-        return code
-
-
-def _known_error_code(exc: Exception) -> int | None:
-    """The exit code for the core's user-facing errors; None for a real bug."""
-    from onyx_wizard.profile import ProfileError
-    from onyx_wizard.secrets import KeyringUnavailable
-    from onyx_wizard.session import SessionError
-
-    if isinstance(exc, KeyringUnavailable):
-        return EXIT_ENV
-    if isinstance(exc, (SessionError, ProfileError)):
-        return EXIT_USAGE
-    return None
 
 
 if __name__ == "__main__":

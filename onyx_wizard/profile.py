@@ -7,7 +7,6 @@ must be well-formed. `Profile.missing()` names what is still to be filled in.
 from __future__ import annotations
 
 import re
-import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from onyx_wizard.checklist import FEATURES
+from onyx_wizard.errors import DataFileError, Problem
+from onyx_wizard.tomlmodel import load_toml_model
 
 
 class Environment(StrEnum):
@@ -248,13 +249,8 @@ class Profile(BaseModel):
         return self.model_dump(mode="json")
 
 
-class ProfileError(Exception):
+class ProfileError(DataFileError):
     """A profile that does not validate; `problems` are one line each, naming the field."""
-
-    def __init__(self, source: str, problems: list[str]) -> None:
-        self.source = source
-        self.problems = problems
-        super().__init__(f"{source}: " + "; ".join(problems))
 
 
 def describe_validation_error(error: ValidationError, prefix: str = "") -> list[str]:
@@ -271,20 +267,8 @@ def describe_validation_error(error: ValidationError, prefix: str = "") -> list[
 
 
 def load_profile(path: Path) -> Profile:
-    """Read a `profile.toml` (the `[profile]` table); ProfileError names what is wrong."""
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ProfileError(str(path), [exc.strerror or str(exc)]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ProfileError(str(path), [f"not valid TOML: {exc}"]) from None
-    table = data.get("profile")
-    if not isinstance(table, dict):
-        raise ProfileError(str(path), ["no [profile] table"])
-    try:
-        return Profile.model_validate(table)
-    except ValidationError as exc:
-        raise ProfileError(str(path), describe_validation_error(exc, "profile")) from None
+    """Read a `profile.toml` (the `[profile]` table); ProfileError names file, line and field."""
+    return load_toml_model(path, Profile, table="profile", error=ProfileError)
 
 
 LIST_FIELDS = frozenset(
@@ -312,6 +296,9 @@ def with_field(profile: Profile, name: str, text: str) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        problems = describe_validation_error(exc)
-        mine = [p for p in problems if p.split(":", 1)[0].split("[", 1)[0] == name]
-        raise ProfileError(name, mine or problems) from None
+        problems = [p.split(": ", 1) for p in describe_validation_error(exc)]
+        mine = [p for p in problems if p[0].split("[", 1)[0] == name] or problems
+        (field, message), *more = mine
+        raise ProfileError(
+            name, message, field=field, more=[Problem(m, f) for f, m in more]
+        ) from None

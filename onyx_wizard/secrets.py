@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from onyx_wizard.errors import ExitCode, OnyxError
+
 SERVICE = "onyx-wizard"
 
 
@@ -51,8 +53,10 @@ FIX = (
 )
 
 
-class KeyringUnavailable(Exception):
+class KeyringUnavailable(OnyxError):
     """No usable keyring backend; the message names the fix."""
+
+    exit_code = ExitCode.ENVIRONMENT
 
     def __init__(self, detail: str) -> None:
         self.detail = detail

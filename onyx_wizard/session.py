@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import getpass
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,12 +17,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from onyx_wizard import paths
 from onyx_wizard.checklist import Checklist, EvidenceKind, Item, load_checklist
+from onyx_wizard.errors import DataFileError, OnyxError
 from onyx_wizard.files import write_atomic
 from onyx_wizard.profile import Profile
+from onyx_wizard.tomlfile import read_toml
+from onyx_wizard.tomlmodel import model_from_toml
 
 SCHEMA_VERSION = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -175,24 +177,12 @@ def _checked_name(name: str) -> None:
         raise SessionError(str(exc)) from None
 
 
-class SessionError(Exception):
+class SessionError(OnyxError):
     """A session operation that cannot be done, with a message for the user."""
 
 
-class SessionFileError(SessionError):
+class SessionFileError(DataFileError, SessionError):
     """A session file that does not parse or validate; it is left untouched."""
-
-    def __init__(self, path: Path, message: str, line: int | None = None, field: str = "") -> None:
-        self.path = path
-        self.line = line
-        self.field = field
-        self.detail = message
-        where = f"{path}"
-        if line is not None:
-            where += f": line {line}"
-        if field:
-            where += f": field {field}"
-        super().__init__(f"{where}: {message}")
 
 
 class EvidenceError(SessionError):
@@ -212,80 +202,12 @@ def evidence_kind(reference: str) -> EvidenceKind:
 # --- loading and saving -------------------------------------------------------------------
 
 
-_KEY = re.compile(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'|[A-Za-z0-9_-]+')
-
-
-def _split_key(text: str) -> list[str]:
-    return [k[1:-1] if k[0] in "\"'" else k for k in _KEY.findall(text)]
-
-
-def _locate(text: str, loc: Sequence[int | str]) -> int | None:
-    """The 1-based line in a TOML text that best matches a pydantic error location."""
-    want = [str(part) for part in loc]
-    header: list[str] = []
-    array_counts: dict[tuple[str, ...], int] = {}
-    best: tuple[int, int] | None = None  # (matched length, line)
-
-    def consider(path: list[str], line_no: int) -> None:
-        nonlocal best
-        n = 0
-        for got, expected in zip(path, want, strict=False):
-            if got != expected:
-                break
-            n += 1
-        if n and n == len(path) and (best is None or n > best[0]):
-            best = (n, line_no)
-
-    for line_no, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.startswith("[["):
-            key = tuple(_split_key(line[2 : line.find("]]")]))
-            index = array_counts.get(key, 0)
-            array_counts[key] = index + 1
-            header = [*key, str(index)]
-            consider(header, line_no)
-        elif line.startswith("["):
-            header = _split_key(line[1 : line.rfind("]")])
-            consider(header, line_no)
-        elif "=" in line:
-            key_part = line.split("=", 1)[0]
-            consider([*header, *_split_key(key_part)], line_no)
-    return best[1] if best else None
-
-
-def _toml_error_line(message: str) -> tuple[int | None, str]:
-    match = re.search(r"\(at line (\d+), column (\d+)\)", message)
-    if not match:
-        return None, message
-    return int(match.group(1)), message[: match.start()].strip() + f" (column {match.group(2)})"
-
-
 def load_session(path: Path) -> Session:
     """Read and validate a session file; SessionFileError says exactly what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SessionFileError(path, "no such session file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SessionFileError(path, f"cannot read it ({exc})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        line, message = _toml_error_line(str(exc))
-        raise SessionFileError(path, f"not valid TOML: {message}", line=line) from None
+    text, data = read_toml(path, error=SessionFileError, missing="no such session file")
     if "schema_version" not in data:
         raise SessionFileError(path, "missing schema_version: not an onyx-wizard session file")
-    try:
-        return Session.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = first["loc"]
-        field = ".".join(str(p) for p in loc)
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        message = first["msg"].removeprefix("Value error, ") + more
-        raise SessionFileError(path, message, line=_locate(text, loc), field=field) from None
+    return model_from_toml(text, data, path, Session, error=SessionFileError)
 
 
 def _plain(value: Any) -> Any:

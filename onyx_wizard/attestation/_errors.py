@@ -5,20 +5,28 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from onyx_wizard.errors import ExitCode, OnyxError
+
 if TYPE_CHECKING:
     from onyx_wizard.gate import Blocker
 
 
-class AttestationError(Exception):
+class AttestationError(OnyxError):
     """An attestation operation that cannot be done; the message says why."""
+
+    exit_code = ExitCode.FAIL
 
 
 class SigningKeyError(AttestationError):
     """A key name that is not valid, or a key that cannot be used."""
 
+    exit_code = ExitCode.USAGE
+
 
 class NoSigningKey(SigningKeyError):
     """No private key of that name in the OS keyring."""
+
+    exit_code = ExitCode.ENVIRONMENT
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -28,6 +36,8 @@ class NoSigningKey(SigningKeyError):
 
 class SigningKeyExists(SigningKeyError):
     """`generate` would replace a key that is already there."""
+
+    exit_code = ExitCode.FAIL
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from onyx_wizard.errors import OnyxError
 from onyx_wizard.probes._model import body_digest
 from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
@@ -93,7 +94,7 @@ class Response:
         return self.headers.get_list("set-cookie")
 
 
-class ProbeSetupError(Exception):
+class ProbeSetupError(OnyxError):
     """The probes cannot start (e.g. an unreadable CA bundle); the message says why."""
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import re2
 
+from onyx_wizard.errors import OnyxError
 from onyx_wizard.scan.validators import VALIDATORS, Validator
 
 
@@ -23,7 +24,7 @@ class Category(StrEnum):
     PII = "pii"
 
 
-class RuleError(ValueError):
+class RuleError(OnyxError, ValueError):
     """A rule file that does not load; the message names the rule and the field."""
 
 
