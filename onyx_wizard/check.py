@@ -1,11 +1,13 @@
 """A probe run over a session or a profile: which probes, the run, and the check document.
 
-The TUI's "Run all probes" and the headless `onyx-wizard check` both go through here, so they
-pick the same probes and save results the same way.
+The TUI's "Run all probes" and the headless `onyx-wizard check NAME` both run a session's probes
+through `SessionRun`, so they pick the same probes, read the same secrets, stamp results with
+the same time (the run's start) and save them the same way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -18,7 +20,7 @@ from onyx_wizard.errors import ExitCode, OnyxError
 from onyx_wizard.gate import Verdict, evaluate
 from onyx_wizard.probes import Outcome, ProbeResult, ProbeSettings, run_probes
 from onyx_wizard.profile import Profile
-from onyx_wizard.secrets import SecretKey
+from onyx_wizard.secrets import LoadedSecrets, SecretKey, load_secrets
 from onyx_wizard.session import OpenSession, ProbeRecord, Session, apply_probe_results, now
 
 CHECK_SCHEMA = "onyx-wizard/check/v1"
@@ -120,9 +122,10 @@ async def run_check(
     on_result: Callable[[ProbeResult], None] | None = None,
     on_progress: Callable[[str, float], None] | None = None,
     artifacts: Sequence[Path] = (),
+    started_at: datetime | None = None,
 ) -> CheckRun:
-    """Run the probes concurrently and time the whole run."""
-    started = now()
+    """Run the probes concurrently and time the whole run (which starts at `started_at`)."""
+    started = started_at or now()
     start = time.perf_counter()
     results = await run_probes(
         probe_ids,
@@ -135,6 +138,68 @@ async def run_check(
         artifacts=artifacts,
     )
     return CheckRun(started, int((time.perf_counter() - start) * 1000), results)
+
+
+class SessionRun:
+    """One probe run over an open session, from choosing the probes to saving their results.
+
+    `run()` reads the session's secrets, runs the probes and saves what finished into the
+    session, stamped with the run's start; if the run is cancelled, what finished before is
+    saved. `save()` may also be called by whoever holds the run when it is torn down (the TUI
+    quitting mid-run); it saves once.
+    """
+
+    def __init__(self, opened: OpenSession, only: Sequence[str] = ()) -> None:
+        self.opened = opened
+        self.probe_ids, self.item_ids = select(opened.checklist, opened.session.profile, only)
+        self.started_at: datetime | None = None
+        self.results: list[ProbeResult] = []
+        self.secrets = LoadedSecrets({})
+        self._saved = False
+
+    async def run(
+        self,
+        *,
+        settings: ProbeSettings | None = None,
+        on_start: Callable[[str], None] | None = None,
+        on_result: Callable[[ProbeResult], None] | None = None,
+        on_progress: Callable[[str, float], None] | None = None,
+    ) -> CheckRun:
+        """Run the probes and save their results; returns the whole run."""
+        opened = self.opened
+        profile = opened.session.profile
+        # Reading the keyring may wait on D-Bus: keep it off the event loop.
+        self.secrets = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
+
+        def landed(result: ProbeResult) -> None:
+            self.results.append(result)
+            if on_result is not None:
+                on_result(result)
+
+        self.started_at = now()
+        try:
+            check_run = await run_check(
+                self.probe_ids,
+                profile,
+                self.secrets.values,
+                settings=settings,
+                on_start=on_start,
+                on_result=landed,
+                on_progress=on_progress,
+                artifacts=artifacts_of(opened),
+                started_at=self.started_at,
+            )
+        finally:
+            self.save()
+        return check_run
+
+    def save(self) -> None:
+        """Save the results that finished into the session (once; nothing if none finished)."""
+        if self._saved or not self.results or self.started_at is None:
+            return
+        records = to_records(self.results, self.started_at, self.secrets.values.values())
+        self.opened.record_probe_results(records)
+        self._saved = True
 
 
 def verdict_with(session: Session, checklist: Checklist, check_run: CheckRun) -> Verdict:

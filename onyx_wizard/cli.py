@@ -194,7 +194,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from onyx_wizard import check
     from onyx_wizard.checklist import load_checklist
     from onyx_wizard.gate import evaluate
-    from onyx_wizard.probes import ProbeResult, ProbeSetupError
+    from onyx_wizard.probes import ProbeResult
     from onyx_wizard.profile import load_profile
     from onyx_wizard.report import check as report
     from onyx_wizard.secrets import load_secrets
@@ -202,23 +202,6 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     if (args.name is None) == (args.profile is None):
         raise CommandError("check needs a session NAME or --profile FILE (one of them)")
-    checklist = load_checklist()
-    opened = None
-    if args.profile is not None:
-        profile = load_profile(args.profile)
-        session = Session.blank("profile", checklist.version, profile)
-        loaded = load_secrets(None, profile.environment.value)
-    else:
-        opened = _open(args.name)
-        session, profile = opened.session, opened.session.profile
-        loaded = load_secrets(opened.name, profile.environment.value)
-    try:
-        probe_ids, item_ids = check.select(checklist, profile, args.only or ())
-    except check.SelectionError as exc:
-        raise CommandError(str(exc)) from None
-    if not probe_ids:
-        raise CommandError("no probe applies to this profile (check its features)")
-
     live = sys.stderr.isatty()
 
     def progress(result: ProbeResult) -> None:
@@ -228,26 +211,32 @@ def cmd_check(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
 
-    if live:
-        print(f"Running {len(probe_ids)} probe(s)…", file=sys.stderr)
-    try:
+    def announce(count: int) -> None:
+        if not count:
+            raise CommandError("no probe applies to this profile (check its features)")
+        if live:
+            print(f"Running {count} probe(s)…", file=sys.stderr)
+
+    if args.profile is not None:
+        checklist = load_checklist()
+        profile = load_profile(args.profile)
+        probe_ids, item_ids = check.select(checklist, profile, args.only or ())
+        announce(len(probe_ids))
+        loaded = load_secrets(None, profile.environment.value)
         check_run = asyncio.run(
-            check.run_check(
-                probe_ids,
-                profile,
-                loaded.values,
-                on_result=progress,
-                artifacts=check.artifacts_of(opened) if opened is not None else (),
-            )
+            check.run_check(probe_ids, profile, loaded.values, on_result=progress)
         )
-    except ProbeSetupError as exc:
-        raise CommandError(str(exc)) from None
-    if opened is not None:
-        records = check.to_records(check_run.results, check_run.started_at, loaded.values.values())
-        opened.record_probe_results(records)
-        verdict = evaluate(opened.session, checklist)
+        blank = Session.blank("profile", checklist.version, profile)
+        verdict = check.verdict_with(blank, checklist, check_run)
     else:
-        verdict = check.verdict_with(session, checklist, check_run)
+        opened = _open(args.name)
+        checklist, profile = opened.checklist, opened.session.profile
+        session_run = check.SessionRun(opened, args.only or ())
+        item_ids = session_run.item_ids
+        announce(len(session_run.probe_ids))
+        check_run = asyncio.run(session_run.run(on_result=progress))
+        loaded = session_run.secrets
+        verdict = evaluate(opened.session, checklist)
     doc = check.document(checklist, profile, check_run, verdict, item_ids)
     render = {"json": report.as_json, "junit": report.as_junit, "text": report.as_text}[args.format]
     output = render(doc)

@@ -17,7 +17,6 @@ from onyx_wizard.profile import Profile
 from onyx_wizard.session import ItemRecord, ProbeRecord, RecordedStatus, Session, now
 
 LAUNCH_APPROVAL_SECTION = "launch-approval"
-_PROBE_OK = ("pass", "warn")
 
 
 class Status(StrEnum):
@@ -91,12 +90,10 @@ def _probe_summary(
     """('none'|'partial'|'passed'|'failed', time of the oldest pass, failing probe ids)."""
     # A skipped probe (missing secret or profile field) has not run: it neither passes nor fails.
     results = [
-        None if r is None or r.outcome == "skipped" else r
+        None if r is None or not r.outcome.ran else r
         for r in (probes.get(pid) for pid in item.probes)
     ]
-    failing = [
-        pid for pid, r in zip(item.probes, results, strict=True) if r and r.outcome not in _PROBE_OK
-    ]
+    failing = [pid for pid, r in zip(item.probes, results, strict=True) if r and not r.outcome.ok]
     if failing:
         return "failed", None, failing
     done = [r for r in results if r is not None]
@@ -178,7 +175,7 @@ def _not_run(item: Item, probe_state: str, probes: Mapping[str, ProbeRecord]) ->
     skipped = [
         f"{pid} skipped: {probes[pid].message}"
         for pid in item.probes
-        if pid in probes and probes[pid].outcome == "skipped"
+        if pid in probes and not probes[pid].outcome.ran
     ]
     if skipped:
         return "; ".join(skipped)

@@ -10,11 +10,11 @@ from __future__ import annotations
 import getpass
 import re
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -23,6 +23,7 @@ from onyx_wizard import paths
 from onyx_wizard.checklist import Checklist, EvidenceKind, Item, load_checklist
 from onyx_wizard.errors import DataFileError, OnyxError
 from onyx_wizard.files import write_atomic
+from onyx_wizard.outcome import Outcome
 from onyx_wizard.profile import Profile
 from onyx_wizard.tomlfile import read_toml
 from onyx_wizard.tomlmodel import model_from_toml
@@ -77,9 +78,6 @@ class ItemRecord(BaseModel):
     evidence: list[str] = Field(default_factory=list)
     reason: str = ""
     waiver: Waiver | None = None
-
-
-Outcome = Literal["pass", "warn", "fail", "error", "skipped"]
 
 
 class ProbeRecord(BaseModel):
@@ -243,8 +241,22 @@ class OpenSession:
     session: Session
     checklist: Checklist
     # What people type (notes, reasons, evidence references) passes through this before it
-    # is stored; the wizard sets it to the scanner's redaction (this module cannot import it).
-    text_filter: Callable[[str], str] = str
+    # is stored. None: the scanner's redaction, with this session's secret values (read from
+    # the keyring when the first note is saved, not when the session opens).
+    text_filter: Callable[[str], str] | None = None
+    _known_secrets: list[str] | None = field(default=None, init=False, repr=False)
+
+    def clean_text(self, text: str) -> str:
+        """`text` as it may be stored: secret values, token shapes and personal data replaced."""
+        if self.text_filter is not None:
+            return self.text_filter(text)
+        from onyx_wizard.scan import redact
+        from onyx_wizard.secrets import load_secrets
+
+        if self._known_secrets is None:
+            loaded = load_secrets(self.name, self.session.profile.environment.value)
+            self._known_secrets = list(loaded.values.values())
+        return redact(text, self._known_secrets)
 
     @property
     def name(self) -> str:
@@ -314,8 +326,8 @@ class OpenSession:
             status=RecordedStatus.ATTESTED,
             by=by,
             at=now(),
-            note=self.text_filter(note.strip()),
-            evidence=[self.text_filter(ref) for ref in refs],
+            note=self.clean_text(note.strip()),
+            evidence=[self.clean_text(ref) for ref in refs],
         )
         self._change(by, "attested", item_id, f"{len(refs)} evidence reference(s)")
 
@@ -331,7 +343,7 @@ class OpenSession:
         if expires <= now().date():
             raise EvidenceError(f"the waiver's expiry {expires.isoformat()} is not in the future")
         waiver = Waiver(
-            reason=self.text_filter(reason.strip()), approver=approver.strip(), expires=expires
+            reason=self.clean_text(reason.strip()), approver=approver.strip(), expires=expires
         )
         previous = self.session.record(item_id)
         self.session.items[item_id] = ItemRecord(
@@ -355,7 +367,7 @@ class OpenSession:
             status=RecordedStatus.NOT_APPLICABLE,
             by=by.strip(),
             at=now(),
-            reason=self.text_filter(reason.strip()),
+            reason=self.clean_text(reason.strip()),
         )
         self._change(by, "not-applicable", item_id, self.session.items[item_id].reason)
 
@@ -381,7 +393,7 @@ class OpenSession:
         apply_probe_results(self.session, self.checklist, results)
         counts: dict[str, int] = {}
         for record in results.values():
-            counts[record.outcome] = counts.get(record.outcome, 0) + 1
+            counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         self._change(by, "probes-run", detail=f"{len(results)} probe(s): {summary}")
 
@@ -397,7 +409,7 @@ def apply_probe_results(
     """
     for probe_id, record in results.items():
         previous = session.probes.get(probe_id)
-        if record.outcome == "skipped" and previous is not None and previous.outcome != "skipped":
+        if not record.outcome.ran and previous is not None and previous.outcome.ran:
             continue
         session.probes[probe_id] = record
     for item in checklist.items:
@@ -406,8 +418,8 @@ def apply_probe_results(
         if session.record(item.id).status in (RecordedStatus.WAIVED, RecordedStatus.NOT_APPLICABLE):
             continue
         outcomes = [session.probes.get(pid) for pid in item.probes]
-        ran = [r for r in outcomes if r is not None and r.outcome != "skipped"]
-        if any(r.outcome not in ("pass", "warn") for r in ran):
+        ran = [r for r in outcomes if r is not None and r.outcome.ran]
+        if any(not r.outcome.ok for r in ran):
             status = RecordedStatus.FAILED
         elif ran and len(ran) == len(outcomes):
             status = RecordedStatus.PASSED

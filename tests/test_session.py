@@ -283,6 +283,29 @@ def test_a_session_round_trips_with_everything_in_it() -> None:
     ]
 
 
+def test_notes_lose_the_sessions_secret_values_and_token_shapes_in_the_core() -> None:
+    """Redaction is the session's, not the TUI's: any caller that attests gets it."""
+    from onyx_wizard.secrets import SecretKey, SecretStore
+
+    opened = new_session("redacted")
+    secret = "tangerine-harbour-4471"  # no token shape: only the keyring knows it
+    SecretStore("redacted", opened.session.profile.environment.value).set(
+        SecretKey.WEBHOOK_SECRET, secret
+    )
+    note = f"pasted {secret} by mistake; mail ops@acme.example"
+    opened.attest(NAME_ITEM, "alice", note=note, evidence=["ONYX-1"])
+    opened.waive(
+        "privacy-and-security.logs-avoid-sensitive-data",
+        "alice",
+        reason=f"secret {secret} rotates",
+        approver="bob",
+        expires=date.today() + timedelta(days=30),
+    )
+    text = opened.path.read_text()
+    assert secret not in text and "ops@acme.example" not in text
+    assert "[REDACTED:" in opened.session.items[NAME_ITEM].note
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     note=st.text(max_size=200), reference=st.from_regex(r"[A-Z]{2,5}-[0-9]{1,6}", fullmatch=True)
@@ -290,6 +313,7 @@ def test_a_session_round_trips_with_everything_in_it() -> None:
 def test_any_note_survives_the_file(note: str, reference: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         opened = new_session("acme", path=Path(folder) / "acme.toml")
+        opened.text_filter = str  # the file's round trip, not redaction, is under test
         opened.attest(NAME_ITEM, "alice", note=note, evidence=[reference])
         record = load_session(opened.path).items[NAME_ITEM]
         assert record.note == note.strip()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TypeVar
 
@@ -508,3 +508,58 @@ async def test_a_large_scan_shows_progress_and_can_be_cancelled(tmp_path: Path) 
         assert str(run.query_one("#run-status").render()).startswith("Cancelled")
         assert "cancelled" in str(table.get_cell("secret-hygiene", "outcome"))
     assert "secret-hygiene" not in open_session("big").session.probes
+
+
+async def test_the_tui_and_check_stamp_a_run_with_its_start(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Both run a session's probes through one core call: every result of a run carries the
+    time the run started, in the TUI as in `check NAME` (the TUI once stamped save time)."""
+    import json
+
+    from conftest import onyx_cli
+
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.session import new_session
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    only = ["cors-preflight", "session-cookies", "token-rejection"]
+    # The latency makes each probe take long enough that "the start" and "the save" differ.
+    with DemoDeployment(latency_ms=40) as deployment:
+        env = {key.env_var: value for key, value in deployment.secrets().items()}
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        new_session("stamp-tui", profile=deployment.profile())
+        new_session("stamp-cli", profile=deployment.profile())
+
+        app = WizardApp(session="stamp-tui")
+        messages = Messages()
+        landed_at: list[datetime] = []
+        async with app.run_test(size=SIZE, message_hook=messages) as pilot:
+            app.post_message(RunProbes(only))
+            await messages.wait_for(RunFinished, timeout=60)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, RunScreen)
+            assert screen.session_run is not None and screen.session_run.started_at is not None
+            tui_started = screen.session_run.started_at
+            landed_at.append(now_utc())
+        tui = open_session("stamp-tui").session
+        assert {tui.probes[p].at for p in only} == {tui_started}
+        # The stamp is the run's start: before the last probe finished, not the save time.
+        slowest = max(tui.probes[p].duration_ms for p in only)
+        assert slowest > 0
+        assert (landed_at[0] - tui_started).total_seconds() * 1000 >= slowest
+
+        args = ["check", "stamp-cli", "--format", "json"]
+        done = onyx_cli(*args, *(f"--only={p}" for p in only), env=env)
+        assert done.returncode == 0, done.stderr
+        started = datetime.fromisoformat(json.loads(done.stdout)["started_at"])
+    cli_session = open_session("stamp-cli").session
+    assert {cli_session.probes[p].at for p in only} == {started}
+
+
+def now_utc() -> datetime:
+    from datetime import UTC
+
+    return datetime.now(UTC)

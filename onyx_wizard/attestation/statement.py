@@ -319,7 +319,7 @@ def _items(
                 note=redact(record.note),
                 reason_codes=[r.reason_code for _, r in probes],
                 probes=[
-                    ProbeEntry(id=pid, outcome=r.outcome, reason_code=r.reason_code, at=r.at)
+                    ProbeEntry(id=pid, outcome=r.outcome.value, reason_code=r.reason_code, at=r.at)
                     for pid, r in probes
                 ],
                 waiver=(

@@ -4,23 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-
-class Outcome(StrEnum):
-    """A probe's verdict. `error`: could not decide; `skipped`: not run, with why."""
-
-    PASS = "pass"
-    WARN = "warn"
-    FAIL = "fail"
-    ERROR = "error"
-    SKIPPED = "skipped"
-
-    @property
-    def ok(self) -> bool:
-        return self in (Outcome.PASS, Outcome.WARN)
-
+from onyx_wizard.outcome import Outcome as Outcome
 
 _RANK = {Outcome.PASS: 0, Outcome.WARN: 1, Outcome.SKIPPED: 2, Outcome.FAIL: 3, Outcome.ERROR: 4}
 

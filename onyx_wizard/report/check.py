@@ -6,7 +6,7 @@ import json
 import xml.etree.ElementTree as ET
 from typing import Any
 
-_ICON = {"pass": "✓", "warn": "!", "fail": "✗", "error": "✗", "skipped": "–"}
+from onyx_wizard.report.looks import outcome_icon
 
 
 def as_json(doc: dict[str, Any]) -> str:
@@ -18,7 +18,7 @@ def as_text(doc: dict[str, Any]) -> str:
     lines = [f"onyx-wizard check — {doc['environment']}, checklist {doc['checklist_version']}"]
     width = max((len(p["id"]) for p in doc["probes"]), default=10)
     for p in doc["probes"]:
-        icon = _ICON[p["outcome"]]
+        icon = outcome_icon(p["outcome"])
         lines.append(
             f"  {icon} {p['outcome']:<7} {p['id']:<{width}}  {p['reason_code']:<32} "
             f"{p['duration_ms']:>6} ms  {p['message']}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-_OUTCOME_ICON = {"pass": "✓", "warn": "!", "fail": "✗", "error": "✗"}
+from onyx_wizard.report.looks import outcome_icon
 
 
 def describe(entry: dict[str, Any]) -> list[str]:
@@ -42,7 +42,7 @@ def describe(entry: dict[str, Any]) -> list[str]:
             lines.append(f"    ({entry['note']})")
         return lines
     if "check" in entry:
-        icon = _OUTCOME_ICON.get(str(entry.get("outcome")), "·")
+        icon = outcome_icon(str(entry.get("outcome")))
         code = f" [{entry['reason_code']}]" if entry.get("reason_code") else ""
         return [f"{icon} {entry['check']}{code}"]
     return ["· " + ", ".join(f"{k}: {v}" for k, v in entry.items())]

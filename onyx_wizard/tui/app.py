@@ -76,7 +76,6 @@ class WizardApp(App[int]):
             self.notify(str(exc), title="Cannot open session", severity="error", timeout=15)
             return False
         self.opened = opened
-        opened.text_filter = self._redactor(opened)
         self.saved_at = opened.session.updated_at
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -90,27 +89,6 @@ class WizardApp(App[int]):
                 return True
             self.push_screen(ItemScreen(opened.session.cursor))
         return True
-
-    @staticmethod
-    def _redactor(opened: OpenSession) -> Callable[[str], str]:
-        """Notes and reasons lose secret values, token shapes and personal data before saving.
-
-        The keyring and the scanner's rules are loaded when the first note is saved, not when
-        the session opens, so opening stays quick.
-        """
-        known: list[str] | None = None
-
-        def redact_text(text: str) -> str:
-            nonlocal known
-            from onyx_wizard.scan import redact
-            from onyx_wizard.secrets import load_secrets
-
-            if known is None:
-                env = opened.session.profile.environment.value
-                known = list(load_secrets(opened.name, env).values.values())
-            return redact(text, known)
-
-        return redact_text
 
     @property
     def session(self) -> OpenSession:

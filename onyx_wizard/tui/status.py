@@ -1,29 +1,26 @@
-"""How statuses look: always an icon and a word, never colour alone."""
+"""How statuses look in the TUI: the core's icon and word (report.looks), coloured here."""
 
 from __future__ import annotations
 
 from onyx_wizard.gate import Status
+from onyx_wizard.report.looks import status_label
 
-_LOOK: dict[Status, tuple[str, str, str]] = {
-    Status.PENDING: ("○", "pending", "status-pending"),
-    Status.PASSED: ("✓", "passed", "status-ok"),
-    Status.ATTESTED: ("✓", "attested", "status-ok"),
-    Status.WAIVED: ("≈", "waived", "status-waived"),
-    Status.NOT_APPLICABLE: ("–", "n/a", "status-na"),
-    Status.FAILED: ("✗", "failed", "status-bad"),
-    Status.STALE: ("⟳", "stale", "status-bad"),
+_CLASS: dict[Status, str] = {
+    Status.PENDING: "status-pending",
+    Status.PASSED: "status-ok",
+    Status.ATTESTED: "status-ok",
+    Status.WAIVED: "status-waived",
+    Status.NOT_APPLICABLE: "status-na",
+    Status.FAILED: "status-bad",
+    Status.STALE: "status-bad",
 }
 
-
-def status_label(status: Status) -> str:
-    """`✓ attested`, `✗ failed`, …"""
-    icon, word, _ = _LOOK[status]
-    return f"{icon} {word}"
+__all__ = ["status_class", "status_label", "status_markup"]
 
 
 def status_class(status: Status) -> str:
     """The CSS class that colours a status (the icon and word carry the meaning)."""
-    return _LOOK[status][2]
+    return _CLASS[status]
 
 
 def status_markup(status: Status, width: int = 0) -> str:

@@ -15,6 +15,7 @@ from textual.widgets import Collapsible, Static
 from onyx_wizard.checklist import Item, Method
 from onyx_wizard.gate import evaluate
 from onyx_wizard.report.evidence import describe_all
+from onyx_wizard.report.looks import outcome_icon
 from onyx_wizard.session import ItemRecord, RecordedStatus
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.dialogs import AttestDialog, NotApplicableDialog, WaiveDialog
@@ -96,9 +97,11 @@ class ItemScreen(WizardScreen):
             if result is None:
                 panels.append(Static(f"  ○ {escape(probe_id)}: not run yet"))
                 continue
-            icon = {"pass": "✓", "warn": "!", "skipped": "–"}.get(result.outcome, "✗")
+            icon = outcome_icon(result.outcome)
             stamp = result.at.astimezone().strftime("%Y-%m-%d %H:%M")
-            title = f"{icon} {probe_id}: {result.outcome} {result.reason_code} — {result.message}"
+            title = (
+                f"{icon} {probe_id}: {result.outcome.value} {result.reason_code} — {result.message}"
+            )
             lines = [f"ran {stamp} in {result.duration_ms} ms", *describe_all(result.evidence)]
             panels.append(
                 Collapsible(

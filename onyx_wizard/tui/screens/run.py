@@ -1,15 +1,17 @@
 """Run probes with live progress: each probe's outcome lands as it finishes; Esc cancels.
 
-The run goes through the same core functions as `onyx-wizard check` and is saved into the
-session the same way. Probes run in an async worker, so the UI answers keys throughout; the
-worker only posts messages (`ProbeStarted`, `ProbeProgress`, `ProbeLanded`, `RunFinished`) and
-this screen's handlers change the table, in order, on the UI's loop.
+The run is the core's `SessionRun`, the one `onyx-wizard check NAME` uses: it picks the probes,
+reads the secrets, stamps the results with the run's start and saves them into the session.
+Probes run in an async worker, so the UI answers keys throughout; the worker only posts
+messages (`ProbeStarted`, `ProbeProgress`, `ProbeLanded`, `RunFinished`) and this screen's
+handlers change the table, in order, on the UI's loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -19,6 +21,7 @@ from textual.widgets import DataTable, ProgressBar, Static
 from textual.worker import Worker
 
 from onyx_wizard.probes import ProbeResult
+from onyx_wizard.report.looks import outcome_label
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import (
     OpenItem,
@@ -28,16 +31,8 @@ from onyx_wizard.tui.messages import (
     RunFinished,
 )
 
-_LOOK = {
-    "queued": "○ queued",
-    "running": "◌ running",
-    "pass": "✓ pass",
-    "warn": "! warn",
-    "fail": "✗ fail",
-    "error": "✗ error",
-    "skipped": "– skipped",
-    "cancelled": "– cancelled",
-}
+if TYPE_CHECKING:
+    from onyx_wizard.check import SessionRun
 
 
 class RunScreen(WizardScreen):
@@ -54,7 +49,7 @@ class RunScreen(WizardScreen):
         self.only = only or []
         self.probe_ids: list[str] = []
         self.results: dict[str, ProbeResult] = {}
-        self._secrets: list[str] = []
+        self.session_run: SessionRun | None = None
         self._partial: dict[str, float] = {}
         self._started = 0.0
         self._worker: Worker[None] | None = None
@@ -84,48 +79,36 @@ class RunScreen(WizardScreen):
         return not self._finished
 
     def action_rerun(self) -> None:
-        from onyx_wizard import check
+        from onyx_wizard.check import SelectionError, SessionRun
 
         if self.running:
             return
-        opened = self.opened
         try:
-            self.probe_ids, _ = check.select(opened.checklist, opened.session.profile, self.only)
-        except check.SelectionError as exc:
-            self.query_one("#run-status", Static).update(f"✗ {exc}")
+            self.session_run = SessionRun(self.opened, self.only)
+        except SelectionError as exc:
+            self.query_one("#run-status", Static).update(f"✗ {escape(str(exc))}")
             return
+        self.probe_ids = self.session_run.probe_ids
         table = self.query_one(DataTable)
         table.clear()
         for probe_id in self.probe_ids:
-            table.add_row(probe_id, _LOOK["queued"], "", "", "", key=probe_id)
+            table.add_row(probe_id, outcome_label("queued"), "", "", "", key=probe_id)
         self.results = {}
         self._partial = {}
         bar = self.query_one(ProgressBar)
         bar.update(total=len(self.probe_ids), progress=0)
         self._started = time.monotonic()
         self._finished = False
-        self._worker = self._run()
+        self._worker = self._run(self.session_run)
         table.focus()
 
     @work(exclusive=True, group="probes")
-    async def _run(self) -> None:
-        from onyx_wizard import check
-        from onyx_wizard.secrets import load_secrets
-
-        opened = self.opened
-        profile = opened.session.profile
-        # Reading the keyring may wait on D-Bus: keep it off the event loop.
-        loaded = await asyncio.to_thread(load_secrets, opened.name, profile.environment.value)
-        self._secrets = list(loaded.values.values())
+    async def _run(self, session_run: SessionRun) -> None:
         try:
-            await check.run_check(
-                self.probe_ids,
-                profile,
-                loaded.values,
+            await session_run.run(
                 on_start=self._post_started,
                 on_result=self._post_landed,
                 on_progress=self._post_progress,
-                artifacts=check.artifacts_of(opened),
             )
         except asyncio.CancelledError:
             self.post_message(RunFinished("cancelled"))
@@ -148,7 +131,7 @@ class RunScreen(WizardScreen):
         self.post_message(ProbeProgress(probe_id, fraction))
 
     def on_probe_started(self, message: ProbeStarted) -> None:
-        self.query_one(DataTable).update_cell(message.probe_id, "outcome", _LOOK["running"])
+        self.query_one(DataTable).update_cell(message.probe_id, "outcome", outcome_label("running"))
 
     def on_probe_progress(self, message: ProbeProgress) -> None:
         # A report queued by the scan thread may arrive after the run ended or was cancelled.
@@ -170,7 +153,7 @@ class RunScreen(WizardScreen):
         result = message.result
         self.results[result.probe_id] = result
         table = self.query_one(DataTable)
-        table.update_cell(result.probe_id, "outcome", _LOOK[result.outcome.value])
+        table.update_cell(result.probe_id, "outcome", outcome_label(result.outcome))
         table.update_cell(result.probe_id, "reason", result.reason_code)
         table.update_cell(result.probe_id, "time", f"{result.duration_ms / 1000:.1f} s")
         table.update_cell(result.probe_id, "message", result.message, update_width=True)
@@ -202,7 +185,7 @@ class RunScreen(WizardScreen):
         table = self.query_one(DataTable)
         for probe_id in self.probe_ids:
             if probe_id not in self.results:
-                table.update_cell(probe_id, "outcome", _LOOK["cancelled"])
+                table.update_cell(probe_id, "outcome", outcome_label("cancelled"))
         self._record()
         counts: dict[str, int] = {}
         for result in self.results.values():
@@ -215,13 +198,9 @@ class RunScreen(WizardScreen):
         )
 
     def _record(self) -> None:
-        """Save what finished into the session."""
-        from onyx_wizard import check
-
-        if self.results:
-            records = check.to_records(list(self.results.values()), secrets=self._secrets)
-            opened = self.opened
-            self.wizard.apply(lambda: opened.record_probe_results(records))
+        """Save what finished into the session (the run saves itself; this is for teardown)."""
+        if self.session_run is not None:
+            self.wizard.apply(self.session_run.save)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # A run cancelled before its worker began posts nothing: finish it here, so Esc still
