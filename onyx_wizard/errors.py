@@ -7,14 +7,15 @@ The hierarchy (modules raise these; the CLI's `main` has one `except OnyxError`)
     ├── DataFileError                a file or value that does not parse or validate (names
     │   │                            file, line and field)
     │   ├── ProfileError             profile.toml, or a profile field typed in the wizard
-    │   └── SessionFileError         a session file (also a SessionError)
+    │   ├── SessionFileError         a session file (also a SessionError)
+    │   ├── AllowlistError           a scan allowlist (also a ValueError)
+    │   └── KeyIndexError            the signing-key index, keys.toml (also a SigningKeyError)
     ├── SessionError                 a session operation that cannot be done
     │   └── EvidenceError            an attestation, waiver or N/A mark that lacks what it needs
     ├── KeyringUnavailable           exit 3: no usable OS keyring
     ├── SelectionError               `check --only` names no item or probe (also a ValueError)
     ├── ProbeSetupError              the probes cannot start (e.g. an unreadable CA bundle)
     ├── RuleError                    a scan rule that does not load (also a ValueError)
-    │   (scan's AllowlistError is still a plain ValueError: not yet moved under DataFileError)
     └── AttestationError             exit 1: export, countersign or verify refused
         ├── SigningKeyError          exit 2: a bad key name or key
         │   ├── NoSigningKey         exit 3: no private key of that name in the keyring

@@ -15,32 +15,20 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE_PROFILE = ROOT / "docs" / "sample-profile.toml"  # DESIGN.md's sample, shared with tests
 SIZE = (100, 30)
 SMALL = (80, 24)
 
 
 def sample_session() -> None:
     """A session part-way through the checklist (no secrets: none are needed to look)."""
-    from onyx_wizard.profile import Profile
+    from onyx_wizard.profile import load_profile
     from onyx_wizard.session import new_session, now
 
-    profile = Profile(
-        app_name="Acme Messenger",
-        app_description="Team chat that sends order updates through Onyx messaging.",
-        production_domain="acme.example",
-        allowed_origins=["https://app.acme.example"],
-        redirect_uris=["https://app.acme.example/onyx/callback"],
-        login_url="https://app.acme.example/login/onyx",
-        protected_url="https://api.acme.example/v1/me",
-        webhook_url="https://hooks.acme.example/onyx/events",
-        webhook_events=["message.delivered", "message.blocked", "access.revoked"],
-        privacy_notice_url="https://acme.example/privacy",
-        features=["sign-in", "messaging", "events"],
-        requested_scopes=["openid", "profile", "messages:send"],
-        onyx_authorize_url="https://auth.onyx.example/oauth/authorize",
-        client_id="acme-prod",
-        preview_client_id="acme-preview",
-    )
+    profile = load_profile(SAMPLE_PROFILE)
+    # Part-way through: the domain token is not in yet, so the profile shows that field's hint.
+    profile.domain_verification_token = ""
     opened = new_session("acme-prod", profile=profile)
     opened.set_operator("Dana Reyes")
     opened.attest(
@@ -131,9 +119,7 @@ async def render(out: Path) -> list[Path]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--out", type=Path, default=Path(__file__).resolve().parent.parent / "screenshots"
-    )
+    parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     from onyx_wizard.demo import DemoDeployment

@@ -15,7 +15,7 @@ import pytest
 from onyx_wizard import cli
 from onyx_wizard.checklist import EvidenceKind
 from onyx_wizard.gate import evaluate
-from onyx_wizard.profile import Environment, Profile
+from onyx_wizard.profile import Profile, load_profile
 from onyx_wizard.secrets import KeyringUnavailable, SecretKey, SecretStore
 from onyx_wizard.session import OpenSession, ProbeRecord, new_session, now
 
@@ -171,27 +171,15 @@ class ReadySession:
     drill_log: Path
 
 
+# The DESIGN.md sample profile, kept once as data (the screenshots start from it too).
+SAMPLE_PROFILE = Path(__file__).resolve().parent.parent / "docs" / "sample-profile.toml"
+
+
 def full_profile(evidence_dir: Path) -> Profile:
-    return Profile(
-        app_name="Acme Messenger",
-        app_description="Chat with your Onyx contacts from Acme.",
-        environment=Environment.PRODUCTION,
-        production_domain="acme.example",
-        allowed_origins=["https://app.acme.example"],
-        redirect_uris=["https://app.acme.example/onyx/callback"],
-        login_url="https://app.acme.example/login/onyx",
-        protected_url="https://api.acme.example/v1/me",
-        webhook_url="https://hooks.acme.example/onyx/events",
-        webhook_events=["message.delivered", "message.blocked", "access.revoked"],
-        privacy_notice_url="https://acme.example/privacy",
-        features=["sign-in", "messaging", "events"],
-        requested_scopes=["openid", "profile", "messages:send"],
-        onyx_authorize_url="https://auth.onyx.example/oauth/authorize",
-        client_id="acme-prod",
-        preview_client_id="acme-preview",
-        domain_verification_token="onyx-verify-4f1c",
-        evidence_dir=str(evidence_dir),
-    )
+    """The sample profile, every field the probes need filled in, with its evidence folder."""
+    profile = load_profile(SAMPLE_PROFILE)
+    profile.evidence_dir = str(evidence_dir)
+    return profile
 
 
 WAIVED_ITEM = "support-readiness.refund-credit-rules-match-agreement"

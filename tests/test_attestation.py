@@ -1,4 +1,5 @@
-"""The signed attestation without a keyring: PAE, envelopes, the statement, verify and tampering.
+"""The signed attestation without a keyring: PAE, envelopes, the statement, verify and tampering,
+and the key index (keys.toml), which holds only public data.
 
 Keys here are made in memory and handed to `export_session`; the keyring path is covered by
 test_attestation_cli.py. `verify` runs as a real process: it needs only public key files.
@@ -19,12 +20,15 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from onyx_wizard import paths
 from onyx_wizard.attestation import (
     IN_TOTO_PAYLOAD_TYPE,
     PREDICATE_TYPE,
     Envelope,
     EvidenceFileError,
+    KeyIndexError,
     NotReady,
+    SigningKeyError,
     export_session,
     key_id,
     pae,
@@ -32,8 +36,9 @@ from onyx_wizard.attestation import (
     verify_envelope,
 )
 from onyx_wizard.attestation.dsse import b64decode
-from onyx_wizard.attestation.keys import public_key_pem
+from onyx_wizard.attestation.keys import list_keys, public_key_pem
 from onyx_wizard.attestation.statement import profile_checklist_digest
+from onyx_wizard.errors import DataFileError
 from onyx_wizard.session import new_session
 
 if TYPE_CHECKING:
@@ -488,3 +493,57 @@ def test_a_trusted_key_given_twice_counts_once(signed: Signed) -> None:
     assert result.ok and result.signers == [key_id(key)]
     with pytest.raises(ValueError, match="distinct"):
         verify_envelope(data, [key, key], 2)
+
+
+# --- the key index: read without the keyring, and a broken one is named, never rewritten -------
+
+KID = "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        # A wrong type on line 4 of the second key's table.
+        (f'[keys.operator]\nkey_id = "{KID}"\n[keys.reviewer]\nkey_id = 42\n',
+         "line 4: field keys.reviewer.key_id: Input should be a valid string"),
+        (f'[keys.operator]\nkey_id = "{KID}"\ncreated_at = "last tuesday"\n',
+         "line 3: field keys.operator.created_at: Input should be a valid datetime"),
+        ("[keys.operator]\ncreated_at = 2026-01-02T03:04:05Z\n",
+         "line 1: field keys.operator.key_id: Field required"),
+        ('keys = "operator"\n', "line 1: field keys: Input should be a valid dictionary"),
+        ("[keys.operator\n", "line 1: not valid TOML"),
+    ],
+    ids=["wrong-type", "bad-date", "missing-key-id", "not-a-table", "not-toml"],
+)  # fmt: skip
+def test_a_broken_key_index_names_file_line_and_field(run_cli: Run, text: str, where: str) -> None:
+    index = paths.data_dir() / "keys.toml"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(text)
+    with pytest.raises(KeyIndexError) as caught:
+        list_keys()
+    error = caught.value
+    assert isinstance(error, DataFileError) and isinstance(error, SigningKeyError)
+    assert error.path == index and error.exit_code == 2
+    for args in (["keys", "list"], ["keys", "generate", "--name", "new"]):
+        done = run_cli(*args)
+        assert done.code == 2
+        assert done.err.startswith(f"onyx-wizard: {index}: {where}")
+        assert "Traceback" not in done.err
+    assert index.read_text() == text  # generate stopped before touching keyring or index
+
+
+def test_the_key_index_reads_what_a_newer_version_may_add(run_cli: Run) -> None:
+    index = paths.data_dir() / "keys.toml"
+    index.parent.mkdir(parents=True, exist_ok=True)
+    index.write_text(
+        f'[keys.operator]\nkey_id = "{KID}"\ncreated_at = 2026-01-02T03:04:05Z\n'
+        f'[keys.reviewer]\nkey_id = "{KID}"\nalgorithm = "ed25519"\n'
+        '[trust]\nroots = ["operator"]\n'
+    )
+    assert [(k.name, k.created_at) for k in list_keys()] == [
+        ("operator", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
+        ("reviewer", None),
+    ]
+    done = run_cli("keys", "list")
+    assert done.code == 0
+    assert done.out.splitlines() == [f"operator  {KID}  created 2026-01-02", f"reviewer  {KID}"]

@@ -332,3 +332,12 @@ def test_with_field_checks_urls_against_the_environment() -> None:
     with pytest.raises(ProfileError) as info:
         with_field(preview, "environment", "production")
     assert any(problem.startswith("login_url") for problem in info.value.problems)
+
+
+def test_the_sample_profile_lacks_nothing_the_probes_need() -> None:
+    """docs/sample-profile.toml: the tests' ready session and the screenshots start from it."""
+    from conftest import SAMPLE_PROFILE
+
+    profile = load_profile(SAMPLE_PROFILE)
+    assert profile.app_name == "Acme Messenger"
+    assert profile.missing() == []

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from onyx_wizard.errors import DataFileError
 from onyx_wizard.probes import Outcome, run_probes
 from onyx_wizard.probes.secret_hygiene import hygiene_report, run_hygiene
 from onyx_wizard.profile import Profile
@@ -31,6 +32,7 @@ from onyx_wizard.scan import (
     RuleError,
     ScanReport,
     default_rules,
+    load_allowlist,
     parse_allowlist,
     parse_rules,
     redact,
@@ -374,6 +376,59 @@ def test_a_bad_allowlist_is_refused(text: str) -> None:
         parse_allowlist(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "line", "field", "message"),
+    [
+        # An entry with no reason: the entry's [[allow]] header is the line at fault.
+        (
+            '[[allow]]\nrule = "a"\npath = "*"\nreason = "r"\n\n[[allow]]\nrule = "b"\n'
+            'path = "*"\n',
+            6,
+            "allow.1.reason",
+            "missing",
+        ),
+        ('[[allow]]\nrule = "a"\npath = "*"\nreason = 7\n', 4, "allow.0.reason", "string"),
+        (
+            '[[allow]]\nrule = "a"\npath = "*"\nreason = "r"\nextra = 1\n',
+            5,
+            "allow.0.extra",
+            "unknown field",
+        ),
+        (
+            '[[allow]]\nrule = "a"\npath = "*"\nreason = "r"\n[ignore]\n',
+            5,
+            "ignore",
+            "unknown table",
+        ),
+        ("allow = 3\n", 1, "allow", "array of tables"),
+        ('\n\n[[allow]\nrule = "a"\n', 3, "", "not valid TOML"),
+    ],
+)
+def test_an_allowlist_error_names_file_line_and_field(
+    tmp_path: Path, text: str, line: int, field: str, message: str
+) -> None:
+    path = tmp_path / "allow.toml"
+    path.write_text(text)
+    with pytest.raises(AllowlistError) as caught:
+        load_allowlist(path)
+    error = caught.value
+    assert isinstance(error, DataFileError) and isinstance(error, ValueError)
+    assert (error.path, error.line, error.field) == (path, line, field)
+    assert message in error.detail
+    where = f"line {line}: field {field}: " if field else f"line {line}: "
+    assert str(error).startswith(f"{path}: {where}")
+
+
+def test_an_allowlist_error_lists_every_problem() -> None:
+    with pytest.raises(AllowlistError) as caught:
+        parse_allowlist('[[allow]]\nrule = ""\npath = "*"\n', "allow.toml")
+    assert caught.value.problems == [
+        "allow.0.rule: must be a non-empty string",
+        "allow.0.reason: missing (every entry needs a rule, a path and a reason)",
+    ]
+    assert [issue.line for issue in caught.value.issues] == [2, 1]
+
+
 def test_allowlist_entries_match_rule_globs() -> None:
     allow = parse_allowlist('[[allow]]\nrule = "known-*"\npath = "*"\nreason = "r"\n')
     secret = SECRETS[SecretKey.CLIENT_SECRET]
@@ -447,7 +502,8 @@ def test_scan_command_exit_codes(tmp_path: Path, run_cli: Callable[..., CliResul
     bad = tmp_path / "allow.toml"
     bad.write_text("[[allow]]\nrule = 1\n")
     done = run_cli("scan", str(clean), "--allowlist", str(bad))
-    assert done.code == 2 and "allow.toml" in done.err
+    assert done.code == 2
+    assert f"{bad}: line 2: field allow.0.rule: must be a non-empty string" in done.err
     assert run_cli("scan", str(clean), "--session", "nobody").code == 2
 
 
@@ -562,6 +618,18 @@ def test_probe_names_the_leaked_secret_first(tmp_path: Path) -> None:
 def test_probe_errors_when_nothing_can_be_read(tmp_path: Path) -> None:
     profile = Profile(log_paths=[str(tmp_path / "missing")])
     assert probe(profile) == (Outcome.ERROR, "SCAN_PATH_UNREADABLE")
+
+
+def test_probe_with_a_broken_allowlist_names_its_line_not_a_crash(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    log.write_text("all quiet\n")
+    allow = tmp_path / "allow.toml"
+    allow.write_text('[[allow]]\nrule = "email"\npath = "*.log"\n')  # no reason
+    profile = Profile(log_paths=[str(log)], scan_allowlist=str(allow))
+    [result] = asyncio.run(run_probes(["secret-hygiene"], profile, SECRETS))
+    assert (result.outcome, result.reason_code) == (Outcome.ERROR, "CONFIGURATION_INVALID")
+    assert str(allow) in result.message and "line 1" in result.message
+    assert "reason" in result.message
 
 
 def test_session_files_are_checked_for_secrets_but_not_for_names(tmp_path: Path) -> None:

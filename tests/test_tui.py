@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.widgets import Collapsible, DataTable, Input, ProgressBar, TextArea
 
 from onyx_wizard.gate import Status, evaluate
-from onyx_wizard.session import RecordedStatus, open_session
+from onyx_wizard.session import OpenSession, RecordedStatus, open_session
 from onyx_wizard.tui.app import WizardApp
 from onyx_wizard.tui.dialogs import AttestDialog, NewSessionDialog
 from onyx_wizard.tui.messages import (
@@ -363,13 +363,27 @@ async def test_cancel_a_run_keeps_what_finished(monkeypatch: pytest.MonkeyPatch)
 async def test_review_exports_a_signed_attestation_offering_a_key_first(
     real_keyring: None, tmp_path: Path
 ) -> None:
+    import secrets as pysecrets
+
     from conftest import make_ready_session
+
+    from onyx_wizard.attestation import keys
+
+    ready = make_ready_session("ready", tmp_path / "evidence")
+    # A name of this run's own (the keyring outlives the test), deleted at the end.
+    key_name = f"tui-operator-{pysecrets.token_hex(4)}"
+    try:
+        await export_from_the_review(ready, key_name, tmp_path)
+    finally:
+        keys.delete(key_name)
+
+
+async def export_from_the_review(ready: OpenSession, key_name: str, tmp_path: Path) -> None:
     from textual.widgets import Button
 
     from onyx_wizard.attestation import keys, verify_file
     from onyx_wizard.tui.dialogs import ConfirmDialog, ExportDialog
 
-    ready = make_ready_session("ready", tmp_path / "evidence")
     out = tmp_path / "out" / "ready.attestation.json"
     app = WizardApp(session="ready")
     async with app.run_test(size=(100, 30)) as pilot:
@@ -380,18 +394,18 @@ async def test_review_exports_a_signed_attestation_offering_a_key_first(
         await pilot.pause()
         assert isinstance(app.screen, ExportDialog)
         await type_into(pilot, "#out", str(out))
-        await type_into(pilot, "#key", "tui-operator")
+        await type_into(pilot, "#key", key_name)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)  # no key yet: offered, not assumed
         app.screen.query_one("#yes", Button).press()
         await pilot.pause()
         result = str(app.screen.query_one("#export-result").render())
-        key_id = keys.key_id(keys.public_key("tui-operator"))
-        assert "Signed attestation exported" in result
+        key_id = keys.key_id(keys.public_key(key_name))
+        assert "✓ Signed attestation of" in result
         assert str(out) in result and key_id in result
     pem = tmp_path / "operator.pem"
-    pem.write_text(keys.public_pem("tui-operator"))
+    pem.write_text(keys.public_pem(key_name))
     verification = verify_file(out, [pem], 1, ready.evidence_dir)
     assert verification.ok, verification.reason
     assert open_session("ready").session.history[-1].action == "exported"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from onyx_wizard.errors import ExitCode, OnyxError
+from onyx_wizard.errors import DataFileError, ExitCode, OnyxError
 
 if TYPE_CHECKING:
     from onyx_wizard.gate import Blocker
@@ -19,6 +19,15 @@ class AttestationError(OnyxError):
 
 class SigningKeyError(AttestationError):
     """A key name that is not valid, or a key that cannot be used."""
+
+    exit_code = ExitCode.USAGE
+
+
+class KeyIndexError(DataFileError, SigningKeyError):
+    """A key index (keys.toml) that does not parse or validate; it names file, line and field.
+
+    A configuration problem (exit 2), and the index is left as it is: nothing rewrites it.
+    """
 
     exit_code = ExitCode.USAGE
 

@@ -10,20 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Annotated
 
 import tomli_w
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel, ConfigDict, Strict
 
 from onyx_wizard import paths
-from onyx_wizard.attestation._errors import NoSigningKey, SigningKeyError, SigningKeyExists
+from onyx_wizard.attestation._errors import (
+    KeyIndexError,
+    NoSigningKey,
+    SigningKeyError,
+    SigningKeyExists,
+)
 from onyx_wizard.files import write_atomic
 from onyx_wizard.secrets import delete_keyring, read_keyring, write_keyring
 from onyx_wizard.session import now
+from onyx_wizard.tomlmodel import load_toml_model
 
 DEFAULT_KEY = "default"
 KEYRING_PREFIX = "signing-key/"
@@ -137,8 +144,9 @@ def generate(name: str = DEFAULT_KEY, replace: bool = False) -> KeyInfo:
 
 def delete(name: str) -> bool:
     """Remove a key from the keyring and the index; False when the keyring had none."""
-    removed = delete_keyring(_user(name))
-    index = _read_index()
+    user = _user(name)
+    index = _read_index()  # as in generate: a broken index stops us before the keyring
+    removed = delete_keyring(user)
     if index.pop(name, None) is not None:
         _write_index(index)
     return removed
@@ -153,23 +161,34 @@ def index_path() -> Path:
     return paths.data_dir() / "keys.toml"
 
 
+class KeyEntry(BaseModel):
+    """One `[keys.<name>]` table of the index."""
+
+    # Fields a newer version adds are ignored, so an older one still reads its index.
+    model_config = ConfigDict(extra="ignore")
+
+    key_id: str
+    # Strict: a TOML date-time only (lax mode would read a number as seconds since 1970).
+    created_at: Annotated[datetime, Strict()] | None = None
+
+
+class KeyIndex(BaseModel):
+    """The index file, keys.toml: key names with their key ids and creation times."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    keys: dict[str, KeyEntry] = {}
+
+
 def _read_index() -> dict[str, KeyInfo]:
+    """The index; none yet is an empty one. A broken one raises KeyIndexError (and is kept)."""
     path = index_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.exists():
         return {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise SigningKeyError(f"{path}: cannot read the key index ({exc})") from None
-    keys = data.get("keys", {})
-    index = {}
-    for name, entry in keys.items() if isinstance(keys, dict) else ():
-        if isinstance(entry, dict) and isinstance(entry.get("key_id"), str):
-            created = entry.get("created_at")
-            index[name] = KeyInfo(
-                name, entry["key_id"], created if isinstance(created, datetime) else None
-            )
-    return index
+    index = load_toml_model(path, KeyIndex, error=KeyIndexError)
+    return {
+        name: KeyInfo(name, entry.key_id, entry.created_at) for name, entry in index.keys.items()
+    }
 
 
 def _write_index(index: dict[str, KeyInfo]) -> None:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 
+from onyx_wizard.errors import DataFileError
 from onyx_wizard.probes._context import ProbeContext, ProbeSettings, make_ssl_context
 from onyx_wizard.probes._model import Outcome, ProbeResult
 from onyx_wizard.probes._registry import PROBES, ProbeSpec
@@ -76,6 +77,8 @@ def _error_for(exc: BaseException, spec: ProbeSpec, settings: ProbeSettings) -> 
         return ProbeResult(
             spec.id, Outcome.ERROR, "CONNECTION_FAILED", f"{type(exc).__name__}: {exc}"
         )
+    if isinstance(exc, DataFileError):
+        return ProbeResult(spec.id, Outcome.ERROR, "CONFIGURATION_INVALID", str(exc))
     return ProbeResult(
         spec.id,
         Outcome.ERROR,

@@ -14,17 +14,20 @@ reason: the scan report lists each entry with the number of findings it suppress
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
+from onyx_wizard.errors import DataFileError, Problem
 from onyx_wizard.scan.report import Finding, Suppression
+from onyx_wizard.tomlfile import dotted, locate, parse_toml, read_toml
+
+_FIELDS = ("rule", "path", "reason")
 
 
-class AllowlistError(ValueError):
-    """An allowlist that does not load; the message names the file and the entry."""
+class AllowlistError(DataFileError, ValueError):
+    """An allowlist that does not load; the message names the file, the line and the field."""
 
 
 @dataclass(frozen=True)
@@ -66,43 +69,52 @@ class Allowlist:
         return kept, used
 
 
-def _entry(item: Any, index: int, source: str) -> AllowEntry:
-    where = f"{source}: [[allow]] #{index + 1}"
-    if not isinstance(item, dict):
-        raise AllowlistError(f"{where} is not a table")
-    unknown = set(item) - {"rule", "path", "reason"}
-    if unknown:
-        raise AllowlistError(f"{where}: unknown field {sorted(unknown)[0]!r}")
-    values = {}
-    for name in ("rule", "path", "reason"):
-        value = item.get(name)
-        if not isinstance(value, str) or not value.strip():
-            raise AllowlistError(f"{where}: {name!r} must be a non-empty string")
-        values[name] = value.strip()
-    return AllowEntry(values["rule"], values["path"], values["reason"])
+def _allowlist(text: str, data: dict[str, Any], source: Path | str) -> Allowlist:
+    # Checked by hand, not with a pydantic model: pydantic would double the scanner's import
+    # time, and the scanner loads without it (tested). Every problem is reported, not the first.
+    problems: list[Problem] = []
+
+    def problem(message: str, *loc: int | str) -> None:
+        problems.append(Problem(message, dotted(loc), locate(text, loc)))
+
+    for table in sorted(set(data) - {"allow"}):
+        problem("unknown table (the entries are [[allow]] tables)", table)
+    items = data.get("allow", [])
+    if not isinstance(items, list):
+        problem("must be an array of tables ([[allow]])", "allow")
+        items = []
+    entries = []
+    for index, item in enumerate(items):
+        if not isinstance(item, dict):
+            problem("must be a table ([[allow]])", "allow", index)
+            continue
+        values = {}
+        for name in _FIELDS:
+            value = item.get(name)
+            if name not in item:
+                problem(
+                    "missing (every entry needs a rule, a path and a reason)", "allow", index, name
+                )
+            elif not isinstance(value, str) or not value.strip():
+                problem("must be a non-empty string", "allow", index, name)
+            else:
+                values[name] = value.strip()
+        for name in sorted(set(item) - set(_FIELDS)):
+            problem("unknown field (an entry has rule, path and reason)", "allow", index, name)
+        if len(values) == len(_FIELDS):
+            entries.append(AllowEntry(values["rule"], values["path"], values["reason"]))
+    if problems:
+        first, *more = problems
+        raise AllowlistError(source, first.message, first.line, first.field, more)
+    return Allowlist(tuple(entries), str(source))
 
 
 def parse_allowlist(text: str, source: str = "allowlist") -> Allowlist:
-    """An allowlist from TOML text; AllowlistError names what is wrong."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise AllowlistError(f"{source}: not valid TOML: {exc}") from None
-    unknown = set(data) - {"allow"}
-    if unknown:
-        raise AllowlistError(f"{source}: unknown table {sorted(unknown)[0]!r} (expected [[allow]])")
-    items = data.get("allow", [])
-    if not isinstance(items, list):
-        raise AllowlistError(f"{source}: 'allow' must be an array of tables ([[allow]])")
-    return Allowlist(tuple(_entry(item, i, source) for i, item in enumerate(items)), source)
+    """An allowlist from TOML text; AllowlistError names the line and field at fault."""
+    return _allowlist(text, parse_toml(text, source, error=AllowlistError), source)
 
 
 def load_allowlist(path: Path) -> Allowlist:
-    """Read an allowlist file; AllowlistError names the file and what is wrong."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise AllowlistError(f"{path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise AllowlistError(f"{path}: not UTF-8 text") from None
-    return parse_allowlist(text, str(path))
+    """Read an allowlist file; AllowlistError names the file, line and field at fault."""
+    text, data = read_toml(path, error=AllowlistError, missing="no such allowlist file")
+    return _allowlist(text, data, path)

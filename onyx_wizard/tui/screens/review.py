@@ -134,8 +134,9 @@ class ReviewScreen(ItemListScreen):
     def _export(self, out: str, markdown: str, key: str, draft: bool) -> None:
         from pathlib import Path
 
-        from onyx_wizard.attestation import AttestationError, export_session
-        from onyx_wizard.secrets import KeyringUnavailable
+        from onyx_wizard.attestation import export_session
+        from onyx_wizard.errors import OnyxError
+        from onyx_wizard.report.attestation import export_summary
 
         opened = self.opened
         try:
@@ -146,17 +147,12 @@ class ReviewScreen(ItemListScreen):
                 draft=draft,
                 key_name=key,
             )
-        except (AttestationError, KeyringUnavailable, OSError) as exc:
+        except (OnyxError, OSError) as exc:
             self._show_error(str(exc))
             return
         self.wizard.saved_at = opened.session.updated_at
-        kind = "Draft" if result.draft else "Signed attestation"
-        lines = [f"✓ {kind} exported — {result.verdict.summary}"]
-        lines.append(f"  envelope: {result.envelope_path}")
-        if result.markdown_path is not None:
-            lines.append(f"  summary:  {result.markdown_path}")
-        lines.append(f"  signed by key {result.key_name!r}, key id {result.key_id}")
-        lines.append(f"  statement sha256 {result.statement_digest}")
+        lines = export_summary(opened.name, result)
+        lines[0] = f"✓ {lines[0]}"
         self._show("\n".join(lines))
 
     def _show_error(self, message: str) -> None:
