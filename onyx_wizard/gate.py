@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from onyx_wizard.checklist import Checklist, Item, Method
+from onyx_wizard.checklist import FEATURES, LAUNCH_APPROVAL_SECTION, Checklist, Item, Method
 from onyx_wizard.profile import Profile
 from onyx_wizard.session import ItemRecord, ProbeRecord, RecordedStatus, Session, now
 
-LAUNCH_APPROVAL_SECTION = "launch-approval"
+# The blocker of a profile that declares no feature (it names no checklist item).
+NO_FEATURES = "profile.features"
 
 
 class Status(StrEnum):
@@ -40,6 +41,9 @@ class ItemState:
     done: bool
     applicable: bool
     reason: str = ""
+    # A short phrase shown in place of the status word where the word alone would mislead,
+    # e.g. "probe passed · attestation needed" on an item that still blocks.
+    label: str = ""
 
     @property
     def blocking(self) -> bool:
@@ -56,11 +60,19 @@ class Blocker:
 
 @dataclass(frozen=True)
 class SectionProgress:
+    """A section's progress over its applicable items; `not_applicable` counts the rest."""
+
     section_id: str
     title: str
     done: int
     total: int
     blocking: int
+    not_applicable: int = 0
+
+    @property
+    def complete(self) -> bool:
+        """Every applicable item is done (a section with none applicable is not complete)."""
+        return self.total > 0 and self.done == self.total and not self.blocking
 
 
 @dataclass(frozen=True)
@@ -113,9 +125,11 @@ def item_state(
 ) -> ItemState:
     """The effective status of one item, by the launch gate's rules."""
     if not item.applies_when.matches(profile.features):
-        return ItemState(
-            item, Status.NOT_APPLICABLE, True, False, f"applies {item.applies_when.describe()}"
-        )
+        features = " or ".join(item.applies_when.features)
+        why = f"not applicable ({features} not declared)"
+        if record.status is RecordedStatus.NOT_APPLICABLE and record.reason:
+            why += f"; {record.reason}"
+        return ItemState(item, Status.NOT_APPLICABLE, False, False, why)
     status = record.status
     if status is RecordedStatus.NOT_APPLICABLE:
         return ItemState(item, Status.NOT_APPLICABLE, True, True, record.reason)
@@ -126,6 +140,16 @@ def item_state(
             )
         return ItemState(item, Status.WAIVED, True, True, f"waived until {record.waiver.expires}")
 
+    unset = [name for name in item.needs_profile_any if not getattr(profile, name, None)]
+    if item.needs_profile_any and len(unset) == len(item.needs_profile_any):
+        return ItemState(
+            item,
+            Status.PENDING,
+            False,
+            True,
+            f"set {' or '.join(unset)} in the profile: its probe has nothing of this item's "
+            "to check",
+        )
     probe_state, passed_at, failing = _probe_summary(item, probes)
     if item.method is Method.PROBE:
         if probe_state == "failed":
@@ -154,14 +178,23 @@ def item_state(
                 )
             return ItemState(item, Status.FAILED, False, True, _failing(failing, probes))
         if probe_state != "passed":
-            status_shown = Status.ATTESTED if attested else Status.PENDING
-            return ItemState(item, status_shown, False, True, _not_run(item, probe_state, probes))
+            label = "attested · probe not passed yet" if attested else ""
+            return ItemState(
+                item, Status.PENDING, False, True, _not_run(item, probe_state, probes), label
+            )
         if not _fresh(passed_at, item, when):
             return ItemState(
                 item, Status.STALE, False, True, f"probe result older than {item.valid_days} days"
             )
         if not attested:
-            return ItemState(item, Status.PASSED, False, True, "probe passed; awaiting attestation")
+            return ItemState(
+                item,
+                Status.PENDING,
+                False,
+                True,
+                "the probe passed; a person must attest the rest",
+                "probe passed · attestation needed",
+            )
     if not attested:
         return ItemState(item, Status.PENDING, False, True, "not attested yet")
     if not _fresh(record.at, item, when):
@@ -195,8 +228,18 @@ def evaluate(session: Session, checklist: Checklist, when: datetime | None = Non
     states: dict[str, ItemState] = {}
     blockers: list[Blocker] = []
     sections: list[SectionProgress] = []
+    if not session.profile.features:
+        blockers.append(
+            Blocker(
+                NO_FEATURES,
+                "Declare the features this integration uses",
+                Status.PENDING,
+                "the profile declares no feature: declare the features this integration uses "
+                f"({', '.join(FEATURES)}) so the items that apply to it are checked",
+            )
+        )
     for section in checklist.sections:
-        done = blocking = 0
+        done = blocking = not_applicable = 0
         for item in section.items:
             state = item_state(item, session.record(item.id), session.probes, session.profile, when)
             approval = section.id == LAUNCH_APPROVAL_SECTION
@@ -206,11 +249,15 @@ def evaluate(session: Session, checklist: Checklist, when: datetime | None = Non
                     item, state.status, False, True, "Launch Approval items must be attested"
                 )
             states[item.id] = state
+            if not state.applicable:
+                not_applicable += 1
+                continue
             done += state.done
             if state.blocking:
                 blocking += 1
                 blockers.append(Blocker(item.id, item.title, state.status, state.reason))
+        total = len(section.items) - not_applicable
         sections.append(
-            SectionProgress(section.id, section.title, done, len(section.items), blocking)
+            SectionProgress(section.id, section.title, done, total, blocking, not_applicable)
         )
     return Verdict(ready=not blockers, states=states, blockers=blockers, sections=sections)

@@ -16,6 +16,14 @@ from typing import Any
 from onyx_wizard.errors import ExitCode, OnyxError
 
 SERVICE = "onyx-wizard"
+# Moves every keyring entry under another service name (the demo uses one of its own, emptied
+# when it ends, so nothing it stores outlives it).
+SERVICE_VARIABLE = "ONYX_WIZARD_KEYRING_SERVICE"
+
+
+def service() -> str:
+    """The keyring service this process stores its entries under."""
+    return os.environ.get(SERVICE_VARIABLE) or SERVICE
 
 
 class SecretKey(StrEnum):
@@ -54,13 +62,13 @@ FIX = (
 
 
 class KeyringUnavailable(OnyxError):
-    """No usable keyring backend; the message names the fix."""
+    """No usable keyring backend; the message names the fix that works for what was asked."""
 
     exit_code = ExitCode.ENVIRONMENT
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, fix: str = FIX) -> None:
         self.detail = detail
-        super().__init__(f"No usable OS keyring: {detail}. {FIX}")
+        super().__init__(f"No usable OS keyring: {detail}. {fix}")
 
 
 def parse_key(text: str) -> SecretKey:
@@ -113,21 +121,21 @@ def _call(operation: str, func: Any, *args: str) -> Any:
 
 
 def read_keyring(user: str) -> str | None:
-    """The value stored under `user` for the `onyx-wizard` service, or None when there is none."""
-    value: str | None = _call("reading a secret", _backend().get_password, SERVICE, user)
+    """The value stored under `user` for this tool's service, or None when there is none."""
+    value: str | None = _call("reading a secret", _backend().get_password, service(), user)
     return value
 
 
 def write_keyring(user: str, value: str) -> None:
-    """Store `value` under `user` for the `onyx-wizard` service (the keyring, nowhere else)."""
-    _call("storing a secret", _backend().set_password, SERVICE, user, value)
+    """Store `value` under `user` for this tool's service (the keyring, nowhere else)."""
+    _call("storing a secret", _backend().set_password, service(), user, value)
 
 
 def delete_keyring(user: str) -> bool:
     """Remove what is stored under `user`; False when nothing was."""
     if read_keyring(user) is None:
         return False
-    _call("deleting a secret", _backend().delete_password, SERVICE, user)
+    _call("deleting a secret", _backend().delete_password, service(), user)
     return True
 
 

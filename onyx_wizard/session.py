@@ -20,7 +20,13 @@ import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from onyx_wizard import paths
-from onyx_wizard.checklist import Checklist, EvidenceKind, Item, load_checklist
+from onyx_wizard.checklist import (
+    LAUNCH_APPROVAL_SECTION,
+    Checklist,
+    EvidenceKind,
+    Item,
+    load_checklist,
+)
 from onyx_wizard.errors import DataFileError, OnyxError
 from onyx_wizard.files import write_atomic
 from onyx_wizard.outcome import Outcome
@@ -331,9 +337,42 @@ class OpenSession:
         )
         self._change(by, "attested", item_id, f"{len(refs)} evidence reference(s)")
 
+    def refuses_waiver(self, item_id: str) -> str:
+        """Why the item cannot be waived, or "" when it can."""
+        item = self._item(item_id)
+        if item.section_id == LAUNCH_APPROVAL_SECTION:
+            return (
+                "Launch Approval items cannot be waived: Onyx's approval must be recorded "
+                "as an attestation"
+            )
+        return ""
+
+    def refuses_not_applicable(self, item_id: str) -> str:
+        """Why the item cannot be marked not applicable, or "" when it can.
+
+        Not applicable is for optional items and items whose `applies_when` does not hold; a
+        required item that applies can only be waived, which needs an approver and an expiry.
+        """
+        item = self._item(item_id)
+        if item.section_id == LAUNCH_APPROVAL_SECTION:
+            return "Launch Approval items cannot be set aside: Onyx's approval must be attested"
+        if not item.required or not item.applies_when.matches(self.session.profile.features):
+            return ""
+        scope = (
+            "every integration"
+            if not item.applies_when.features
+            else "the features this profile declares"
+        )
+        return (
+            f"this item is required for {scope}, so it cannot be marked not applicable; if it "
+            "cannot be met before launch, record a waiver (reason, approver, expiry) instead"
+        )
+
     def waive(self, item_id: str, by: str, reason: str, approver: str, expires: date) -> None:
         """Waive an item until `expires`, with the reason and who approved it."""
-        self._item(item_id)
+        refused = self.refuses_waiver(item_id)
+        if refused:
+            raise EvidenceError(refused)
         if not by.strip():
             raise EvidenceError("a waiver needs the name of the person recording it")
         if not reason.strip():
@@ -358,7 +397,9 @@ class OpenSession:
 
     def mark_not_applicable(self, item_id: str, by: str, reason: str) -> None:
         """Mark an item as not applying to this integration, with the reason."""
-        self._item(item_id)
+        refused = self.refuses_not_applicable(item_id)
+        if refused:
+            raise EvidenceError(refused)
         if not by.strip():
             raise EvidenceError("marking an item not applicable needs your name")
         if not reason.strip():
@@ -377,7 +418,7 @@ class OpenSession:
         previous = self.session.items.pop(item_id, None)
         if previous is None or previous.status is RecordedStatus.PENDING:
             return
-        self._change(by, "cleared", item_id, f"was {previous.status}")
+        self._change(by, "cleared", item_id, describe_record(previous))
 
     def record_export(self, paths: Sequence[Path], key_id: str, draft: bool, by: str = "") -> None:
         """Note an export in history: where the files went and which key signed them."""
@@ -396,6 +437,24 @@ class OpenSession:
             counts[record.outcome.value] = counts.get(record.outcome.value, 0) + 1
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
         self._change(by, "probes-run", detail=f"{len(results)} probe(s): {summary}")
+
+
+def describe_record(record: ItemRecord) -> str:
+    """A record in one line, for the history of a change that removes it."""
+    parts = [f"was {record.status.value}"]
+    if record.by:
+        stamp = f" on {record.at.isoformat(timespec='seconds')}" if record.at else ""
+        parts[0] += f" by {record.by}{stamp}"
+    if record.note:
+        parts.append(f"note: {record.note}")
+    if record.evidence:
+        parts.append("evidence: " + ", ".join(record.evidence))
+    if record.reason:
+        parts.append(f"reason: {record.reason}")
+    if record.waiver is not None:
+        w = record.waiver
+        parts.append(f"waiver: {w.reason} (approved by {w.approver}, expires {w.expires})")
+    return "; ".join(parts)
 
 
 def apply_probe_results(

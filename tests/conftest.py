@@ -179,11 +179,14 @@ def full_profile(evidence_dir: Path) -> Profile:
     """The sample profile, every field the probes need filled in, with its evidence folder."""
     profile = load_profile(SAMPLE_PROFILE)
     profile.evidence_dir = str(evidence_dir)
+    profile.log_paths = [str(evidence_dir / "logs")]  # something for secret-hygiene to scan
     return profile
 
 
 WAIVED_ITEM = "support-readiness.refund-credit-rules-match-agreement"
-NOT_APPLICABLE_ITEM = "privacy-and-security.identity-documents-in-approved-flows"
+# Marked not applicable by a person: allowed because the sample profile does not declare
+# partner-connectivity (a required item that applies can only be waived).
+NOT_APPLICABLE_ITEM = "partner-connectivity.catalogue-version-approved"
 
 
 def make_ready_session(name: str, evidence_dir: Path) -> ReadySession:
@@ -218,7 +221,7 @@ def make_ready_session(name: str, evidence_dir: Path) -> ReadySession:
         else:
             ref = f"https://portal.onyx.example/tickets/{item.id}"
         opened.attest(item.id, "alice", note=f"checked {item.id}", evidence=[ref])
-    opened.mark_not_applicable(NOT_APPLICABLE_ITEM, "alice", "no identity documents are handled")
+    opened.mark_not_applicable(NOT_APPLICABLE_ITEM, "alice", "no catalogue is offered")
     opened.waive(
         WAIVED_ITEM, "alice", "support page goes live at launch", "carol", date(2099, 1, 1)
     )

@@ -229,7 +229,9 @@ def test_the_statement_carries_the_verdict_and_every_item(signed: Signed) -> Non
         "approver": "carol",
         "expires": "2099-01-01",
     }
-    assert items[NOT_APPLICABLE_ITEM]["notApplicableReason"] == "no identity documents are handled"
+    assert items[NOT_APPLICABLE_ITEM]["notApplicableReason"] == (
+        "not applicable (partner-connectivity not declared); no catalogue is offered"
+    )
     by_feature = items["partner-connectivity.order-creation-tested"]
     assert by_feature["status"] == "not-applicable"
     assert "partner-connectivity" in by_feature["notApplicableReason"]
@@ -283,7 +285,7 @@ def test_markdown_summary_reads_verdict_first_then_sections_then_signers(
     assert order == sorted(order)
     assert text.index("## Signatures") > order[-1]
     assert result.key_id in text and result.statement_digest in text
-    assert "approved by carol" in text and "no identity documents are handled" in text
+    assert "approved by carol" in text and "no catalogue is offered" in text
     # Typed text cannot become a link or HTML in the summary.
     assert "[this](https://evil.example)" not in text and "<b>" not in text
     assert (
@@ -532,7 +534,7 @@ def test_a_broken_key_index_names_file_line_and_field(run_cli: Run, text: str, w
     assert index.read_text() == text  # generate stopped before touching keyring or index
 
 
-def test_the_key_index_reads_what_a_newer_version_may_add(run_cli: Run) -> None:
+def test_the_key_index_reads_what_a_newer_version_may_add(run_cli: Run, real_keyring: None) -> None:
     index = paths.data_dir() / "keys.toml"
     index.parent.mkdir(parents=True, exist_ok=True)
     index.write_text(
@@ -540,10 +542,15 @@ def test_the_key_index_reads_what_a_newer_version_may_add(run_cli: Run) -> None:
         f'[keys.reviewer]\nkey_id = "{KID}"\nalgorithm = "ed25519"\n'
         '[trust]\nroots = ["operator"]\n'
     )
-    assert [(k.name, k.created_at) for k in list_keys()] == [
-        ("operator", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)),
-        ("reviewer", None),
+    # Neither private key is in the keyring: the list says so rather than hide the entries.
+    assert [(k.name, k.created_at, k.in_keyring) for k in list_keys()] == [
+        ("operator", datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), False),
+        ("reviewer", None, False),
     ]
     done = run_cli("keys", "list")
     assert done.code == 0
-    assert done.out.splitlines() == [f"operator  {KID}  created 2026-01-02", f"reviewer  {KID}"]
+    gone = "  ✗ private key missing from the keyring"
+    assert done.out.splitlines() == [
+        f"operator  {KID}  created 2026-01-02{gone}",
+        f"reviewer  {KID}{gone}",
+    ]

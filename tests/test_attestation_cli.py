@@ -68,8 +68,11 @@ def test_keys_generate_public_and_list(
 
     shown = run_cli_subprocess("keys", "public", "--name", name)
     assert shown.code == 0, shown.err
+    # Not a terminal: stdout is the PEM alone (so `> key.pem` is a clean file), the key id
+    # goes to stderr for the person.
     assert shown.out.startswith("-----BEGIN PUBLIC KEY-----\n")
-    assert shown.out.rstrip().endswith(f"key id: {kid}")
+    assert shown.out.endswith("-----END PUBLIC KEY-----\n")
+    assert shown.err.strip() == f"key id: {kid}"
     # The printed text, saved as is, is a usable key file whose raw key hashes to the key id.
     public = serialization.load_pem_public_key(shown.out.encode())
     assert isinstance(public, Ed25519PublicKey)

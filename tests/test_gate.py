@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from onyx_wizard.checklist import Checklist, Method, load_checklist
-from onyx_wizard.gate import Status, Verdict, evaluate
+from onyx_wizard.gate import NO_FEATURES, Status, Verdict, evaluate
+from onyx_wizard.outcome import Outcome
 from onyx_wizard.profile import Profile
-from onyx_wizard.session import OpenSession, Outcome, ProbeRecord, new_session
+from onyx_wizard.session import EvidenceError, OpenSession, ProbeRecord, new_session
 
 ATTEST_ITEM = "app-identity.app-name-approved"  # attest, valid 90 days
 PROBE_ITEM = "app-identity.allowed-origins"  # probe: cors-preflight, valid 30 days
@@ -28,7 +29,13 @@ FEATURES = ["sign-in", "messaging", "events"]
 
 @pytest.fixture
 def opened() -> OpenSession:
-    return new_session("acme", profile=Profile(app_name="Acme", features=FEATURES))
+    profile = Profile(
+        app_name="Acme",
+        features=FEATURES,
+        log_paths=["/var/log/acme"],  # the secret-hygiene items need something to scan
+        evidence_dir="/srv/acme-evidence",
+    )
+    return new_session("acme", profile=profile)
 
 
 def probe(
@@ -180,9 +187,11 @@ def test_probe_attest_item_attested_but_probe_not_run_blocks(opened: OpenSession
 def test_probe_attest_item_with_probe_passed_but_not_attested_blocks(opened: OpenSession) -> None:
     probe(opened, "callback-errors", "pass", WHEN - timedelta(days=1))
     state = verdict(opened, WHEN).states[BOTH_ITEM]
-    assert state.status is Status.PASSED
+    # Never "passed" while it blocks: it says what it still needs.
+    assert state.status is Status.PENDING
+    assert state.label == "probe passed · attestation needed"
     assert state.blocking
-    assert "awaiting attestation" in state.reason
+    assert "attest" in state.reason
 
 
 def test_probe_attest_item_passed_and_attested_is_done(opened: OpenSession) -> None:
@@ -269,14 +278,63 @@ def test_expired_waiver_fails_and_blocks(opened: OpenSession) -> None:
     assert ATTEST_ITEM in blocker_ids(result)
 
 
-def test_not_applicable_is_done(opened: OpenSession) -> None:
-    opened.mark_not_applicable(
-        "consent-and-scopes.connected-app-visibility", "dan", "not in our market"
-    )
-    state = verdict(opened, WHEN).states["consent-and-scopes.connected-app-visibility"]
+def test_a_required_applicable_item_cannot_be_set_aside_only_waived(opened: OpenSession) -> None:
+    item_id = "consent-and-scopes.connected-app-visibility"
+    with pytest.raises(EvidenceError, match="waiver"):
+        opened.mark_not_applicable(item_id, "dan", "not in our market")
+    assert item_id not in opened.session.items
+    assert verdict(opened, WHEN).states[item_id].blocking
+
+
+def test_not_applicable_by_hand_where_the_feature_is_not_declared(opened: OpenSession) -> None:
+    opened.mark_not_applicable(PC_ITEM, "dan", "no orders are created")
+    state = verdict(opened, WHEN).states[PC_ITEM]
     assert state.status is Status.NOT_APPLICABLE
-    assert state.done and not state.blocking
-    assert state.reason == "not in our market"
+    assert not state.done and not state.applicable and not state.blocking
+    assert state.reason == (
+        "not applicable (partner-connectivity not declared); no orders are created"
+    )
+
+
+def test_an_optional_item_may_be_marked_not_applicable(tmp_path: Path) -> None:
+    checklist = small_checklist()
+    session = new_session("small", path=tmp_path / "small.toml", profile=SMALL_PROFILE).session
+    opened = OpenSession(path=tmp_path / "small.toml", session=session, checklist=checklist)
+    opened.mark_not_applicable("demo.nice", "dan", "we offer no such thing")
+    state = evaluate(session, checklist, WHEN).states["demo.nice"]
+    assert state.status is Status.NOT_APPLICABLE and state.done
+    with pytest.raises(EvidenceError, match="required"):
+        opened.mark_not_applicable("demo.must", "dan", "no")
+
+
+# --- progress is only what someone established --------------------------------------------
+
+
+def test_a_profile_without_features_is_a_blocker_and_nothing_looks_complete() -> None:
+    opened = new_session("blank")
+    result = evaluate(opened.session, opened.checklist)
+    assert result.blockers[0].item_id == NO_FEATURES
+    assert "declare the features" in result.blockers[0].reason
+    assert sum(s.done for s in result.sections) == 0
+    assert not any(s.complete for s in result.sections)
+    for progress in result.sections:
+        by_feature = progress.section_id in ("sign-in-flow", "partner-connectivity")
+        if progress.total == 0:
+            assert progress.not_applicable > 0
+        assert not (by_feature and progress.complete)
+
+
+def test_secret_hygiene_items_wait_for_something_to_scan() -> None:
+    opened = new_session("no-paths", profile=Profile(features=FEATURES))
+    stamp = datetime.now(UTC)
+    probe(opened, "secret-hygiene", "pass", stamp)  # e.g. a session file alone scanned clean
+    probe(opened, "session-cookies", "pass", stamp)
+    states = evaluate(opened.session, opened.checklist).states
+    logs = states["privacy-and-security.logs-avoid-sensitive-data"]
+    assert logs.status is Status.PENDING and logs.blocking
+    assert "set log_paths" in logs.reason
+    support = states["support-readiness.support-evidence-excludes-sensitive"]
+    assert "set evidence_dir" in support.reason
 
 
 def test_items_for_features_the_profile_lacks_do_not_apply(opened: OpenSession) -> None:
@@ -306,13 +364,13 @@ def test_items_for_a_declared_feature_do_apply(opened: OpenSession) -> None:
 
 @pytest.mark.parametrize("item_id", APPROVAL_ITEMS)
 def test_launch_approval_cannot_be_waived_or_set_aside(opened: OpenSession, item_id: str) -> None:
-    opened.waive(item_id, "bob", "we are sure", "carol", date.today() + timedelta(days=5))
-    result = verdict(opened, datetime.now(UTC))
-    assert result.states[item_id].blocking
-    assert item_id in blocker_ids(result)
-    assert "attested" in result.states[item_id].reason
-
-    opened.mark_not_applicable(item_id, "bob", "Onyx said no approval needed")
+    assert "cannot be waived" in opened.refuses_waiver(item_id)
+    with pytest.raises(EvidenceError, match="cannot be waived"):
+        opened.waive(item_id, "bob", "we are sure", "carol", date.today() + timedelta(days=5))
+    assert "attested" in opened.refuses_not_applicable(item_id)
+    with pytest.raises(EvidenceError, match="attested"):
+        opened.mark_not_applicable(item_id, "bob", "Onyx said no approval needed")
+    assert item_id not in opened.session.items
     result = verdict(opened, datetime.now(UTC))
     assert result.states[item_id].blocking
     assert item_id in blocker_ids(result)
@@ -385,6 +443,9 @@ def test_a_new_session_blocks_on_every_applicable_required_item(opened: OpenSess
 # --- optional items -----------------------------------------------------------------------
 
 
+SMALL_PROFILE = Profile(features=["sign-in"])
+
+
 def small_checklist() -> Checklist:
     evidence = {"description": "a ticket", "kinds": ["reference"]}
     return Checklist.model_validate(
@@ -429,7 +490,7 @@ def small_checklist() -> Checklist:
 
 def test_an_optional_item_never_blocks(tmp_path: Path) -> None:
     checklist = small_checklist()
-    session = new_session("small", path=tmp_path / "small.toml").session
+    session = new_session("small", path=tmp_path / "small.toml", profile=SMALL_PROFILE).session
     opened = OpenSession(path=tmp_path / "small.toml", session=session, checklist=checklist)
     assert checklist.item("demo.nice").method is Method.ATTEST
 

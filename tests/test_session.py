@@ -221,13 +221,19 @@ def test_mark_not_applicable_records_reason_and_history() -> None:
     assert (last.action, last.item, last.by) == ("not-applicable", USAGE_ITEM, "dan")
     assert reload(opened).session.items[USAGE_ITEM] == record
     with pytest.raises(EvidenceError, match="why"):
-        opened.mark_not_applicable(NAME_ITEM, "dan", "  ")
+        opened.mark_not_applicable(USAGE_ITEM, "dan", "  ")
+    with pytest.raises(EvidenceError, match="waiver"):  # required and applicable
+        opened.mark_not_applicable(NAME_ITEM, "dan", "Onyx never asked")
 
 
 def test_clear_makes_an_item_pending_and_keeps_the_old_decision_in_history() -> None:
     opened = new_session("acme")
-    opened.attest(NAME_ITEM, "alice", evidence=["ONYX-1"])
+    opened.attest(NAME_ITEM, "alice", note="portal approval", evidence=["ONYX-1"])
     opened.clear(NAME_ITEM, "erin")
+    # The history keeps what was cleared: who, the note and the evidence.
+    cleared = opened.session.history[-1].detail
+    assert "was attested by alice" in cleared
+    assert "note: portal approval" in cleared and "evidence: ONYX-1" in cleared
     assert NAME_ITEM not in opened.session.items
     assert opened.session.record(NAME_ITEM).status is RecordedStatus.PENDING
     actions = [(e.action, e.item, e.by) for e in opened.session.history]

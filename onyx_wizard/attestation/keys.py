@@ -1,7 +1,8 @@
 """Ed25519 signing keys: the private key lives only in the OS keyring, never in a file.
 
-Keyring entry: service `onyx-wizard`, user name `signing-key/<name>`, value the private key as
-unencrypted PKCS#8 PEM text (the keyring is what protects it). The keyring cannot list its
+Keyring entry: service `onyx-wizard` (or `$ONYX_WIZARD_KEYRING_SERVICE`), user name
+`signing-key/<name>`, value the private key as unencrypted PKCS#8 PEM text (the keyring is what
+protects it). The keyring cannot list its
 entries, so `<data dir>/keys.toml` indexes the key names with their key ids and creation times:
 public data only.
 """
@@ -28,7 +29,12 @@ from onyx_wizard.attestation._errors import (
     SigningKeyExists,
 )
 from onyx_wizard.files import write_atomic
-from onyx_wizard.secrets import delete_keyring, read_keyring, write_keyring
+from onyx_wizard.secrets import (
+    KeyringUnavailable,
+    delete_keyring,
+    read_keyring,
+    write_keyring,
+)
 from onyx_wizard.session import now
 from onyx_wizard.tomlmodel import load_toml_model
 
@@ -41,13 +47,46 @@ _INDEX_HEADER = (
 )
 
 
+# Signing keys have no environment-variable stand-in (unlike a session's secrets).
+KEYRING_FIX = (
+    "Signing keys live only in the OS keyring: install and unlock a Secret Service provider "
+    "(e.g. gnome-keyring or KeePassXC) in this desktop session; in CI, start one with "
+    "`dbus-run-session` and an unlocked gnome-keyring."
+)
+
+
 @dataclass(frozen=True)
 class KeyInfo:
-    """A signing key as the index knows it: its name, key id and when it was made."""
+    """A signing key as the index knows it: its name, key id and when it was made.
+
+    `in_keyring` is False for an index entry whose private key is no longer in the keyring.
+    """
 
     name: str
     key_id: str
     created_at: datetime | None = None
+    in_keyring: bool = True
+
+
+def _read(user: str) -> str | None:
+    try:
+        return read_keyring(user)
+    except KeyringUnavailable as exc:
+        raise KeyringUnavailable(exc.detail, KEYRING_FIX) from None
+
+
+def _write(user: str, value: str) -> None:
+    try:
+        write_keyring(user, value)
+    except KeyringUnavailable as exc:
+        raise KeyringUnavailable(exc.detail, KEYRING_FIX) from None
+
+
+def _delete(user: str) -> bool:
+    try:
+        return delete_keyring(user)
+    except KeyringUnavailable as exc:
+        raise KeyringUnavailable(exc.detail, KEYRING_FIX) from None
 
 
 def check_key_name(name: str) -> None:
@@ -94,12 +133,12 @@ def _user(name: str) -> str:
 
 def has_key(name: str = DEFAULT_KEY) -> bool:
     """Whether the OS keyring holds a private key of that name (KeyringUnavailable if none)."""
-    return read_keyring(_user(name)) is not None
+    return _read(_user(name)) is not None
 
 
 def load_private_key(name: str = DEFAULT_KEY) -> Ed25519PrivateKey:
     """The private key from the OS keyring; NoSigningKey when there is none of that name."""
-    text = read_keyring(_user(name))
+    text = _read(_user(name))
     if text is None:
         raise NoSigningKey(name)
     try:
@@ -127,7 +166,10 @@ def generate(name: str = DEFAULT_KEY, replace: bool = False) -> KeyInfo:
     """Make an Ed25519 key pair, store the private key in the keyring and index the key id."""
     user = _user(name)
     index = _read_index()  # a broken index stops us before the keyring is touched
-    if not replace and read_keyring(user) is not None:
+    if not replace and _read(user) is not None:
+        if name not in index:  # known to the keyring, not to the index: index it now
+            index[name] = KeyInfo(name, key_id(public_key(name)))
+            _write_index(index)
         raise SigningKeyExists(name)
     private_key = Ed25519PrivateKey.generate()
     pem = private_key.private_bytes(
@@ -135,7 +177,7 @@ def generate(name: str = DEFAULT_KEY, replace: bool = False) -> KeyInfo:
         serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption(),
     ).decode("ascii")
-    write_keyring(user, pem)
+    _write(user, pem)
     info = KeyInfo(name, key_id(private_key.public_key()), now())
     index[name] = info
     _write_index(index)
@@ -146,15 +188,31 @@ def delete(name: str) -> bool:
     """Remove a key from the keyring and the index; False when the keyring had none."""
     user = _user(name)
     index = _read_index()  # as in generate: a broken index stops us before the keyring
-    removed = delete_keyring(user)
+    removed = _delete(user)
     if index.pop(name, None) is not None:
         _write_index(index)
     return removed
 
 
 def list_keys() -> list[KeyInfo]:
-    """The keys this tool generated (from the index; no keyring needed), by name."""
-    return sorted(_read_index().values(), key=lambda info: info.name)
+    """The signing keys, by name: the index checked against the keyring.
+
+    Each index entry says whether its private key is still in the keyring. A `default` key
+    in the keyring that the index lacks (an index deleted or from another data folder) is
+    added to the index, so the two never disagree about it. KeyringUnavailable (exit 3) when
+    there is no keyring to check against.
+    """
+    index = _read_index()
+    listed = [
+        KeyInfo(info.name, info.key_id, info.created_at, _read(_user(info.name)) is not None)
+        for info in index.values()
+    ]
+    if DEFAULT_KEY not in index and _read(_user(DEFAULT_KEY)) is not None:
+        info = KeyInfo(DEFAULT_KEY, key_id(public_key(DEFAULT_KEY)))
+        index[DEFAULT_KEY] = info
+        _write_index(index)
+        listed.append(info)
+    return sorted(listed, key=lambda info: info.name)
 
 
 def index_path() -> Path:

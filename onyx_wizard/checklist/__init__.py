@@ -8,6 +8,7 @@ from importlib import resources
 
 from onyx_wizard.checklist._model import (
     FEATURES,
+    LAUNCH_APPROVAL_SECTION,
     AppliesWhen,
     Checklist,
     Evidence,
@@ -20,6 +21,7 @@ from onyx_wizard.checklist._scopes import ScopeCatalogue, scope_catalogue
 
 __all__ = [
     "FEATURES",
+    "LAUNCH_APPROVAL_SECTION",
     "AppliesWhen",
     "Checklist",
     "Evidence",

@@ -22,6 +22,8 @@ _ITEM_ID = re.compile(rf"^{_SLUG}\.{_SLUG}$")
 _SECTION_ID = re.compile(rf"^{_SLUG}$")
 
 FEATURES = ("sign-in", "messaging", "events", "partner-connectivity")
+# Onyx's own approval: its items are only ever attested (never waived or set aside).
+LAUNCH_APPROVAL_SECTION = "launch-approval"
 
 
 class Method(StrEnum):
@@ -97,6 +99,9 @@ class Item(BaseModel):
     applies_when: AppliesWhen = AppliesWhen()
     evidence: Evidence
     valid_days: int = Field(default=90, ge=1, le=3650)
+    # Profile fields of which at least one must be set for the item's probes to have anything
+    # of this item's to check (e.g. log_paths for "logs avoid sensitive data").
+    needs_profile_any: tuple[str, ...] = ()
 
     @field_validator("applies_when", mode="wrap")
     @classmethod

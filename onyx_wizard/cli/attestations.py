@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from onyx_wizard.attestation import NotReady, export_session, verify_file
 from onyx_wizard.attestation import countersign as add_signature
@@ -48,4 +49,7 @@ def verify(args: argparse.Namespace) -> int:
     if not result.ok or result.predicate is None:
         raise CommandError(f"not verified: {result.reason}", ExitCode.FAIL)
     print("\n".join(verify_summary(args.file, result, args.threshold, args.evidence_dir)))
+    if args.require_ready and (not result.predicate.verdict.ready or result.predicate.draft):
+        print("onyx-wizard: verified, but the attestation is not ready for launch", file=sys.stderr)
+        return ExitCode.FAIL
     return ExitCode.OK

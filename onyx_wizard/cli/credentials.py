@@ -57,7 +57,8 @@ def keys(args: argparse.Namespace) -> int:
         width = max(len(info.name) for info in listed)
         for info in listed:
             made = f"  created {info.created_at:%Y-%m-%d}" if info.created_at else ""
-            print(f"{info.name.ljust(width)}  {info.key_id}{made}")
+            gone = "" if info.in_keyring else "  ✗ private key missing from the keyring"
+            print(f"{info.name.ljust(width)}  {info.key_id}{made}{gone}")
         return ExitCode.OK
     if args.action == "generate":
         info = signing_keys.generate(args.name, replace=args.replace)
@@ -72,7 +73,10 @@ def keys(args: argparse.Namespace) -> int:
     if args.output:
         write_atomic(args.output, pem.encode("ascii"), mode=0o644)
         print(f"Wrote the public key of {args.name!r} to {args.output}\nkey id: {kid}")
-    else:
-        # PEM readers skip text after the END line, so `> key.pem` still gives a usable file.
+    elif sys.stdout.isatty():
         print(pem + f"key id: {kid}")
+    else:
+        # Redirected (`> key.pem`, a pipe): the PEM alone on stdout, the key id for the person.
+        sys.stdout.write(pem)
+        print(f"key id: {kid}", file=sys.stderr)
     return ExitCode.OK

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -11,10 +12,13 @@ import tempfile
 import threading
 from pathlib import Path
 
+from onyx_wizard.attestation import keys
 from onyx_wizard.cli._shared import run_tui
 from onyx_wizard.demo import FAULTS, DemoDeployment, write_profile
-from onyx_wizard.errors import CommandError, ExitCode
-from onyx_wizard.session import new_session
+from onyx_wizard.errors import CommandError, ExitCode, OnyxError
+from onyx_wizard.profile import Environment
+from onyx_wizard.secrets import SERVICE_VARIABLE, SecretKey, SecretStore
+from onyx_wizard.session import load_session, new_session
 
 
 def demo(args: argparse.Namespace) -> int:
@@ -61,19 +65,51 @@ def _serve(deployment: DemoDeployment) -> int:
 
 
 def _wizard(deployment: DemoDeployment) -> int:
-    # The demo keeps its session in a folder of its own (removed at exit) so it never touches
-    # the operator's sessions, and its secrets only in this process's environment.
-    home = tempfile.mkdtemp(prefix="onyx-wizard-demo-")
-    os.environ["ONYX_WIZARD_HOME"] = home
+    # The demo keeps its session and exports in a folder of its own and its keyring entries
+    # (signing keys made for a demo export, secrets typed into its profile) under a keyring
+    # service of its own: all removed at exit, so it never touches the operator's sessions or
+    # keys. Its secrets live only in this process's environment.
+    home = Path(tempfile.mkdtemp(prefix="onyx-wizard-demo-"))
+    os.environ["ONYX_WIZARD_HOME"] = str(home)
+    os.environ[SERVICE_VARIABLE] = f"onyx-wizard-demo-{secrets.token_hex(6)}"
     for key, value in deployment.secrets().items():
         os.environ[key.env_var] = value
+    session_path = home / "sessions" / "demo.toml"
     try:
-        new_session("demo", profile=deployment.profile())
+        new_session("demo", path=session_path, profile=deployment.profile())
         faults = ", ".join(deployment.faults) or "none"
         notice = (
             f"The sample partner app is serving at {deployment.base_url} (faults: {faults}). "
             "Press r to run every probe against it, ? for the keys."
         )
-        return run_tui(session="demo", screen="overview", notice=notice)
+        return run_tui(session="demo", screen="overview", notice=notice, demo=True)
     finally:
+        exported = _exports_of(session_path, home)
+        _forget_keyring()
         shutil.rmtree(home, ignore_errors=True)
+        if exported:
+            print("The demo ended; its exports were removed with it:")
+            for path in exported:
+                print(f"  {path}")
+
+
+def _exports_of(session_path: Path, home: Path) -> list[str]:
+    """The files the demo session exported into the demo's own folder (removed with it)."""
+    try:
+        exports = load_session(session_path).exports
+    except (OnyxError, OSError):  # no session yet (it failed to start): no exports either
+        return []
+    return [path for path in exports if Path(path).is_file() and Path(path).is_relative_to(home)]
+
+
+def _forget_keyring() -> None:
+    """Remove what the demo stored under its keyring service: keys it made, secrets typed."""
+    try:
+        for info in keys.list_keys():
+            keys.delete(info.name)
+        for environment in Environment:
+            store = SecretStore("demo", environment.value)
+            for key in SecretKey:
+                store.delete(key)
+    except OnyxError:
+        pass  # no usable keyring: then nothing was stored in one

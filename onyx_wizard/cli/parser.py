@@ -41,9 +41,20 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sessions", help="list sessions")
     p.set_defaults(command="sessions:sessions")
 
-    p = sub.add_parser("status", help="progress, launch-gate verdict and blockers of a session")
-    p.add_argument("name")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser(
+        "status",
+        help="progress, launch-gate verdict and blockers of a session",
+        description="Show a session's progress per section, the launch-gate verdict and every "
+        "blocking item. Exit 0 whatever the verdict (1 with --require-ready when not ready), "
+        "2 when the session cannot be read.",
+    )
+    p.add_argument("name", help="session name (see `onyx-wizard sessions`)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (status/v1)")
+    p.add_argument(
+        "--require-ready",
+        action="store_true",
+        help="exit 1 when the launch gate is not ready (for CI)",
+    )
     p.set_defaults(command="sessions:status")
 
     p = sub.add_parser(
@@ -140,7 +151,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(command="attestations:countersign")
 
     p = sub.add_parser(
-        "verify", help="check an attestation offline against trusted public keys (exit 0 or 1)"
+        "verify",
+        help="check an attestation offline against trusted public keys (exit 0 or 1)",
     )
     p.add_argument("file", type=path, help="the envelope (JSON)")
     p.add_argument(
@@ -155,5 +167,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--threshold", type=int, default=1, help="distinct trusted keys that must have signed"
     )
     p.add_argument("--evidence-dir", type=path, help="check each evidence file's sha256 here")
+    p.add_argument(
+        "--require-ready",
+        action="store_true",
+        help="exit 1 when the verified attestation's verdict is not ready, or is a draft",
+    )
     p.set_defaults(command="attestations:verify")
     return parser

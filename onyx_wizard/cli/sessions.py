@@ -97,4 +97,6 @@ def status(args: argparse.Namespace) -> int:
         print_json(status_json(opened, verdict))
     else:
         sys.stdout.write(status_text(opened, verdict))
+    if args.require_ready and not verdict.ready:
+        return ExitCode.FAIL
     return ExitCode.OK

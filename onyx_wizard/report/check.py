@@ -55,7 +55,10 @@ def as_junit(doc: dict[str, Any]) -> str:
     )
     props = ET.SubElement(suite, "properties")
     for name in ("environment", "checklist_version", "ready"):
-        ET.SubElement(props, "property", {"name": name, "value": str(doc[name])})
+        value = doc[name]
+        # JSON's spelling for booleans (`true`), as in the check/v1 document, not Python's.
+        text = json.dumps(value) if isinstance(value, bool) else str(value)
+        ET.SubElement(props, "property", {"name": name, "value": text})
     items_of: dict[str, list[str]] = {}
     for item in doc["items"]:
         for p in item["probes"]:

@@ -6,7 +6,7 @@ only colour, through CSS classes of its own).
 
 from __future__ import annotations
 
-from onyx_wizard.gate import Status
+from onyx_wizard.gate import ItemState, SectionProgress, Status, Verdict
 from onyx_wizard.outcome import Outcome
 
 OUTCOME_LOOK: dict[str, tuple[str, str]] = {
@@ -47,3 +47,30 @@ def status_label(status: Status) -> str:
     """`✓ attested`, `✗ failed`, …"""
     icon, word = STATUS_LOOK[status]
     return f"{icon} {word}"
+
+
+def state_label(state: ItemState) -> str:
+    """An item's status as shown: the icon and word, or the phrase that says what it needs."""
+    icon, word = STATUS_LOOK[state.status]
+    return f"{icon} {state.label or word}"
+
+
+def section_counts(progress: SectionProgress) -> str:
+    """`3/5  ✗ 2 blocking`, `5/5  ✓ complete`, or why a section has nothing to do."""
+    p = progress
+    if not p.total:
+        return f"– not applicable ({p.not_applicable} items)"
+    counts = f"{p.done:>2}/{p.total}"
+    if p.blocking:
+        return f"{counts}  ✗ {p.blocking} blocking"
+    if p.complete:
+        return f"{counts}  ✓ complete"
+    return f"{counts}  ○ optional items open"
+
+
+def verdict_line(verdict: Verdict) -> str:
+    """`✓ READY` or `✗ NOT READY — 46 blocking items` (said once, not twice)."""
+    if verdict.ready:
+        return "✓ READY"
+    n = len(verdict.blockers)
+    return f"✗ NOT READY — {n} blocking item{'s' if n != 1 else ''}"

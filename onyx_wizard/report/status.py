@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from onyx_wizard.gate import Verdict
+from onyx_wizard.report.looks import section_counts, verdict_line
 from onyx_wizard.session import OpenSession
 
 STATUS_SCHEMA = "onyx-wizard/status/v1"
@@ -52,17 +53,19 @@ def status_text(opened: OpenSession, verdict: Verdict) -> str:
     profile = opened.session.profile
     lines = [
         f"Session {opened.name}: {profile.app_name or '(no app name)'} ({profile.environment})",
-        f"Launch gate: {'✓ READY' if verdict.ready else '✗ NOT READY'} — {verdict.summary}",
+        f"Launch gate: {verdict_line(verdict)}",
         "",
     ]
     width = max(len(s.title) for s in verdict.sections)
     for s in verdict.sections:
         bar_len = 20
-        filled = round(bar_len * s.done / s.total) if s.total else bar_len
+        filled = round(bar_len * s.done / s.total) if s.total else 0
         bar = "█" * filled + "░" * (bar_len - filled)
-        note = f"  {s.blocking} blocking" if s.blocking else ""
-        lines.append(f"  {s.title.ljust(width)}  {bar}  {s.done:>2}/{s.total}{note}")
+        lines.append(f"  {s.title.ljust(width)}  {bar}  {section_counts(s)}")
     if verdict.blockers:
         lines += ["", "Blocking items:"]
-        lines += [f"  ✗ {b.item_id}  [{b.status}]  {b.reason}" for b in verdict.blockers]
+        for b in verdict.blockers:
+            state = verdict.states.get(b.item_id)
+            shown = state.label if state is not None and state.label else b.status.value
+            lines.append(f"  ✗ {b.item_id}  [{shown}]  {b.reason}")
     return "\n".join(lines) + "\n"

@@ -44,13 +44,19 @@ class WizardApp(App[int]):
     saved_at: reactive[datetime | None] = reactive(None)
 
     def __init__(
-        self, session: str | None = None, start: str = "sessions", notice: str = ""
+        self,
+        session: str | None = None,
+        start: str = "sessions",
+        notice: str = "",
+        demo: bool = False,
     ) -> None:
         super().__init__()
         self.opened: OpenSession | None = None
         self._start_session = session
         self._start = start
         self._notice = notice
+        # The demo's files (session, exports) and keys go when it ends: screens say so.
+        self.demo = demo
 
     def get_default_screen(self) -> Screen[None]:
         from onyx_wizard.tui.screens.sessions import SessionsScreen

@@ -11,7 +11,8 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Header, OptionList
 
-from onyx_wizard.tui.messages import OpenItem
+from onyx_wizard.gate import NO_FEATURES
+from onyx_wizard.tui.messages import EditProfile, OpenItem
 from onyx_wizard.tui.widgets import SavedIndicator
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ class ItemListScreen(WizardScreen):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
+        if event.option.id == NO_FEATURES:  # the gate's blocker for a profile with no feature
+            self.post_message(EditProfile())
+        elif event.option.id:
             self.post_message(OpenItem(event.option.id))
 
     def action_back(self) -> None:

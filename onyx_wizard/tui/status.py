@@ -23,9 +23,12 @@ def status_class(status: Status) -> str:
     return _CLASS[status]
 
 
-def status_markup(status: Status, width: int = 0) -> str:
-    """A status as Textual content markup, padded to `width` characters."""
-    label = status_label(status).ljust(width)
+def status_markup(status: Status, width: int = 0, label: str = "") -> str:
+    """A status as Textual content markup, padded to `width` characters; `label` replaces its
+    word (an item's state may say what it still needs, e.g. "probe passed · attestation
+    needed")."""
+    icon = status_label(status).split(" ", 1)[0]
+    label = (f"{icon} {label}" if label else status_label(status)).ljust(width)
     colour = {
         "status-ok": "$success",
         "status-bad": "$error",

@@ -7,6 +7,9 @@ from datetime import datetime
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from onyx_wizard.gate import Verdict
+from onyx_wizard.report.looks import verdict_line
+
 
 class SavedIndicator(Static):
     """Shows the session and when it was last saved, updated after every change."""
@@ -25,8 +28,7 @@ class SavedIndicator(Static):
 class GateBanner(Static):
     """The launch-gate verdict: icon and words, coloured as a second cue."""
 
-    def show(self, ready: bool, summary: str) -> None:
-        self.set_class(ready, "ready")
-        self.set_class(not ready, "not-ready")
-        icon = "✓ READY" if ready else "✗ NOT READY"
-        self.update(f"Launch gate: {icon} — {summary}")
+    def show(self, verdict: Verdict) -> None:
+        self.set_class(verdict.ready, "ready")
+        self.set_class(not verdict.ready, "not-ready")
+        self.update(f"Launch gate: {verdict_line(verdict)}")

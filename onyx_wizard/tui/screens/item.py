@@ -18,7 +18,7 @@ from onyx_wizard.report.evidence import describe_all
 from onyx_wizard.report.looks import outcome_icon
 from onyx_wizard.session import ItemRecord, RecordedStatus
 from onyx_wizard.tui.base import WizardScreen
-from onyx_wizard.tui.dialogs import AttestDialog, NotApplicableDialog, WaiveDialog
+from onyx_wizard.tui.dialogs import AttestDialog, ConfirmDialog, NotApplicableDialog, WaiveDialog
 from onyx_wizard.tui.messages import RunProbes
 from onyx_wizard.tui.status import status_markup
 
@@ -35,8 +35,7 @@ class ItemScreen(WizardScreen):
             "clear",
             "Clear",
             id="item.clear",
-            show=False,
-            tooltip="Undo the decision: the item is pending again",
+            tooltip="Undo the decision (asks first; history keeps it): the item is pending again",
         ),
         Binding("r", "run_probes", "Run probes", id="item.run", tooltip="Run this item's probes"),
         Binding("n", "next", "Next", id="item.next", tooltip="Next item of the checklist"),
@@ -76,8 +75,9 @@ class ItemScreen(WizardScreen):
             f"{escape(section.title)} · item {index} of {len(section.items)}"
         )
         reason = f"  ·  {escape(state.reason)}" if state.reason else ""
+        shown = status_markup(state.status, label=state.label)
         self.query_one("#item-status", Static).update(
-            f"[b]{escape(item.title)}[/b]\nStatus: {status_markup(state.status)}{reason}"
+            f"[b]{escape(item.title)}[/b]\nStatus: {shown}{reason}"
         )
         record = opened.session.record(item_id)
         self.query_one("#item-detail", Static).update(self._detail(item))
@@ -201,6 +201,10 @@ class ItemScreen(WizardScreen):
 
     def action_waive(self) -> None:
         item, opened = self.item, self.opened
+        refused = opened.refuses_waiver(item.id)
+        if refused:
+            self.notify(refused, title="Cannot waive", severity="warning", timeout=10)
+            return
         dialog = WaiveDialog(
             item,
             self._operator(),
@@ -213,6 +217,10 @@ class ItemScreen(WizardScreen):
 
     def action_not_applicable(self) -> None:
         item, opened = self.item, self.opened
+        refused = opened.refuses_not_applicable(item.id)
+        if refused:
+            self.notify(refused, title="Cannot mark not applicable", severity="warning", timeout=10)
+            return
         dialog = NotApplicableDialog(
             item,
             self._operator(),
@@ -222,11 +230,28 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_clear(self) -> None:
-        opened = self.opened
-        error = self.wizard.apply(lambda: opened.clear(self.item_id, self._operator()))
-        if error:
-            self.notify(error, severity="error")
-        self.show(self.item_id)
+        opened, item_id = self.opened, self.item_id
+        record = opened.session.record(item_id)
+        if record.status is RecordedStatus.PENDING:
+            self.notify("Nothing to clear: nothing is recorded for this item.")
+            return
+        who = f" by {record.by}" if record.by else ""
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            error = self.wizard.apply(lambda: opened.clear(item_id, self._operator()))
+            if error:
+                self.notify(error, severity="error")
+            else:
+                self.notify("Cleared; the history keeps what was recorded.")
+            self.show(item_id)
+
+        question = (
+            f"Clear what is recorded for this item ({record.status.value}{who})?\n\n"
+            "It becomes pending again. The session's history keeps the cleared record."
+        )
+        self.app.push_screen(ConfirmDialog(question, "Clear"), answered)
 
     def action_run_probes(self) -> None:
         if not self.item.probes:

@@ -8,6 +8,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, ListItem, ListView, ProgressBar, Static
 
 from onyx_wizard.gate import SectionProgress, evaluate
+from onyx_wizard.report.looks import section_counts
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import EditProfile, OpenItem, OpenSection, RunProbes, ShowReview
 from onyx_wizard.tui.widgets import GateBanner
@@ -34,10 +35,7 @@ class SectionRow(ListItem):
     def show(self, progress: SectionProgress) -> None:
         self.progress = p = progress
         self.query_one(ProgressBar).update(total=p.total, progress=p.done)
-        if p.blocking:
-            counts = f"{p.done:>2}/{p.total}  ✗ {p.blocking} blocking"
-        else:
-            counts = f"{p.done:>2}/{p.total}  ✓ complete"
+        counts = section_counts(p)
         self.query_one(".section-counts", Label).update(counts)
 
 
@@ -82,7 +80,7 @@ class OverviewScreen(WizardScreen):
             f"{profile.app_name or '(no app name yet)'} · {profile.environment.value} · "
             f"checklist {opened.checklist.version}"
         )
-        self.query_one(GateBanner).show(verdict.ready, verdict.summary)
+        self.query_one(GateBanner).show(verdict)
         for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
             row.show(progress)
         self.query_one(ListView).focus()

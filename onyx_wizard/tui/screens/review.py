@@ -8,6 +8,7 @@ from textual.markup import escape
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from onyx_wizard import paths
 from onyx_wizard.gate import evaluate
 from onyx_wizard.tui.base import ItemListScreen
 from onyx_wizard.tui.dialogs import ConfirmDialog, ExportChoice, ExportDialog
@@ -49,7 +50,7 @@ class ReviewScreen(ItemListScreen):
     def refresh_view(self) -> None:
         opened = self.opened
         verdict = evaluate(opened.session, opened.checklist)
-        self.query_one(GateBanner).show(verdict.ready, verdict.summary)
+        self.query_one(GateBanner).show(verdict)
         hint = self.query_one("#review-hint", Static)
         options = self.query_one(OptionList)
         options.clear_options()
@@ -58,10 +59,15 @@ class ReviewScreen(ItemListScreen):
         else:
             hint.update("Blocking items — Enter opens one:")
         for blocker in verdict.blockers:
-            section = opened.checklist.section_of(blocker.item_id).title
+            state = verdict.states.get(blocker.item_id)
+            if state is None:  # the profile's own blocker (no feature declared)
+                section = "Profile"
+            else:
+                section = opened.checklist.section_of(blocker.item_id).title
+            label = state.label if state is not None else ""
             options.add_option(
                 Option(
-                    f"{status_markup(blocker.status, 11)} {escape(blocker.title)}\n"
+                    f"{status_markup(blocker.status, 11, label)} {escape(blocker.title)}\n"
                     f"            [dim]{escape(section)} · {escape(blocker.reason)}[/dim]",
                     id=blocker.item_id,
                 )
@@ -153,6 +159,11 @@ class ReviewScreen(ItemListScreen):
         self.wizard.saved_at = opened.session.updated_at
         lines = export_summary(opened.name, result)
         lines[0] = f"✓ {lines[0]}"
+        if self.wizard.demo and result.envelope_path.resolve().is_relative_to(paths.data_dir()):
+            lines.append(
+                "  ! The demo's own folder is removed when the demo ends, and these files "
+                "with it: copy them elsewhere to keep them."
+            )
         self._show("\n".join(lines))
 
     def _show_error(self, message: str) -> None:

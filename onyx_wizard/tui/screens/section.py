@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -44,10 +45,9 @@ class SectionScreen(ItemListScreen):
         options.clear_options()
         for item in section.items:
             state = verdict.states[item.id]
-            extra = "" if state.applicable else "  (does not apply)"
-            options.add_option(
-                Option(f"{status_markup(state.status, 11)} {item.title}{extra}", id=item.id)
-            )
+            shown = status_markup(state.status, 11, state.label)
+            extra = f"  [dim]({escape(state.reason)})[/dim]" if not state.applicable else ""
+            options.add_option(Option(f"{shown} {escape(item.title)}{extra}", id=item.id))
         options.highlighted = highlighted if highlighted is not None else 0
         options.focus()
 
