@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from onyx_wizard import paths
 from onyx_wizard.attestation import keys, parse_envelope
-from onyx_wizard.secrets import SecretKey, SecretStore
+from onyx_wizard.secrets import SERVICE_VARIABLE, SecretKey, SecretStore
 from onyx_wizard.session import new_session
 
 if TYPE_CHECKING:
@@ -221,6 +221,54 @@ def test_keyring_unavailable_exits_3(
         assert done.code == 3, done.err
         (line,) = done.err.strip().splitlines()
         assert "No usable OS keyring" in line
+
+
+def test_signing_keys_without_a_keyring_exit_3_naming_the_fix_for_keys(
+    run_cli_subprocess: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+    for args in (("keys", "list"), ("keys", "generate"), ("keys", "public")):
+        done = run_cli_subprocess(*args)
+        assert done.code == 3, (args, done.out, done.err)
+        assert "No signing keys yet" not in done.out
+        (line,) = done.err.strip().splitlines()
+        assert "Signing keys live only in the OS keyring" in line
+        # The environment variables stand in for a session's secrets, never for signing keys.
+        assert "ONYX_WIZARD_" not in line
+
+
+def test_the_index_and_the_keyring_agree_about_the_default_key(
+    real_keyring: None, run_cli_subprocess: Run, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A keyring service of this test's own: `default` here is no other test's key.
+    monkeypatch.setenv(SERVICE_VARIABLE, f"onyx-wizard-test-{pysecrets.token_hex(4)}")
+    try:
+        made = run_cli_subprocess("keys", "generate")
+        assert made.code == 0, made.err
+        (home / "keys.toml").unlink()  # an index lost (or another data folder)
+        listed = run_cli_subprocess("keys", "list")
+        assert listed.code == 0, listed.err
+        assert listed.out.startswith("default  ")
+        again = run_cli_subprocess("keys", "generate")
+        assert again.code == 1 and "already exists" in again.err
+    finally:
+        keys.delete("default")
+
+
+def test_verify_require_ready_exits_1_for_a_draft(
+    run_cli_subprocess: Run, key_names: Callable[[str], str], tmp_path: Path
+) -> None:
+    new_session("early")
+    name = key_names("operator")
+    generate(run_cli_subprocess, name)
+    pem = public_file(run_cli_subprocess, name, tmp_path)
+    out = tmp_path / "draft.json"
+    done = run_cli_subprocess("export", "early", "-o", str(out), "--draft", "--key", name)
+    assert done.code == 0, done.err
+    assert run_cli_subprocess("verify", str(out), "--key", str(pem)).code == 0
+    strict = run_cli_subprocess("verify", str(out), "--key", str(pem), "--require-ready")
+    assert strict.code == 1
+    assert "not ready" in strict.err
 
 
 def every_file_under(*folders: Path) -> list[Path]:

@@ -227,6 +227,9 @@ def test_junit_output_validates_one_testcase_per_probe(tmp_path: Path) -> None:
     assert [case.get("name") for case in failed] == ["cors-preflight"]
     failure = failed[0].find("failure")
     assert failure is not None and failure.get("type") == "CORS_NULL_ORIGIN_ALLOWED"
+    # Booleans as JSON and the check/v1 document spell them, not Python's "False".
+    ready = suite.find("properties/property[@name='ready']")
+    assert ready is not None and ready.get("value") == "false"
 
 
 def test_no_secret_reaches_the_session_or_the_reports(demo: DemoDeployment, tmp_path: Path) -> None:

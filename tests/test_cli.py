@@ -288,3 +288,21 @@ def test_usage_errors_exit_two(run_cli: Run) -> None:
     assert run_cli("no-such-command").code == 2
     assert run_cli("status").code == 2  # NAME missing
     assert run_cli("checklist", "--format", "xml").code == 2
+
+
+def test_status_says_not_ready_once_and_require_ready_fails_ci(run_cli: Run) -> None:
+    assert run_cli("new", "acme", "--no-open").code == 0
+    shown = run_cli("status", "acme")
+    assert shown.code == 0  # a report, whatever the verdict
+    [gate] = [line for line in shown.out.splitlines() if line.startswith("Launch gate:")]
+    assert gate.startswith("Launch gate: ✗ NOT READY — ") and "Not ready" not in gate
+    assert "profile.features" in shown.out  # a blank profile: declare the features first
+    strict = run_cli("status", "acme", "--require-ready")
+    assert strict.code == 1
+    assert run_cli("status", "acme", "--json", "--require-ready").code == 1
+
+
+def test_status_help_explains_its_argument_and_exit_codes(run_cli: Run) -> None:
+    shown = run_cli("status", "--help")
+    assert shown.code == 0
+    assert "session name" in shown.out and "--require-ready" in shown.out

@@ -70,10 +70,13 @@ def _wizard(deployment: DemoDeployment) -> int:
     # service of its own: all removed at exit, so it never touches the operator's sessions or
     # keys. Its secrets live only in this process's environment.
     home = Path(tempfile.mkdtemp(prefix="onyx-wizard-demo-"))
-    os.environ["ONYX_WIZARD_HOME"] = str(home)
-    os.environ[SERVICE_VARIABLE] = f"onyx-wizard-demo-{secrets.token_hex(6)}"
-    for key, value in deployment.secrets().items():
-        os.environ[key.env_var] = value
+    settings = {
+        "ONYX_WIZARD_HOME": str(home),
+        SERVICE_VARIABLE: f"onyx-wizard-demo-{secrets.token_hex(6)}",
+        **{key.env_var: value for key, value in deployment.secrets().items()},
+    }
+    before = {name: os.environ.get(name) for name in settings}
+    os.environ.update(settings)
     session_path = home / "sessions" / "demo.toml"
     try:
         new_session("demo", path=session_path, profile=deployment.profile())
@@ -87,6 +90,11 @@ def _wizard(deployment: DemoDeployment) -> int:
         exported = _exports_of(session_path, home)
         _forget_keyring()
         shutil.rmtree(home, ignore_errors=True)
+        for name, value in before.items():  # the demo's settings end with it
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         if exported:
             print("The demo ended; its exports were removed with it:")
             for path in exported:

@@ -1,0 +1,205 @@
+"""What the wizard shows about the launch gate, as an operator sees it: nothing looks closer to
+ready than it is, refusals come before a dialog, destructive keys ask first.
+
+Each test reads what is on screen (a widget that is displayed, in a region of non-zero size),
+at 80×24 unless it says otherwise.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual.app import App
+from textual.pilot import Pilot
+from textual.widget import Widget
+from textual.widgets import DataTable, OptionList, Static
+from textual.widgets._toast import Toast
+
+from onyx_wizard.outcome import Outcome
+from onyx_wizard.profile import Profile
+from onyx_wizard.session import ProbeRecord, new_session, open_session
+from onyx_wizard.tui.app import WizardApp
+from onyx_wizard.tui.dialogs import ConfirmDialog
+from onyx_wizard.tui.messages import RunProbes, ShowReview
+from onyx_wizard.tui.screens.item import ItemScreen
+from onyx_wizard.tui.screens.section import SectionScreen
+
+SIZE = (80, 24)
+FEATURES = ["sign-in", "messaging", "events"]
+BOTH_ITEM = "consent-and-scopes.user-can-approve-or-decline"  # probe+attest: callback-errors
+APPROVAL_ITEM = "launch-approval.final-approval-recorded"
+REQUIRED_ITEM = "app-identity.app-name-approved"  # required, applies to every integration
+
+
+def on_screen(widget: Widget) -> bool:
+    """Displayed, visible and given a region of non-zero size."""
+    return widget.display and widget.visible and widget.region.area > 0
+
+
+def shown_text(widget: Widget) -> str:
+    return str(widget.render())
+
+
+def toasts(app: App[object]) -> list[str]:
+    """The text of every notification on screen."""
+    return [shown_text(t) for t in app.screen.query(Toast) if on_screen(t)]
+
+
+def options_text(options: OptionList) -> list[str]:
+    return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+
+
+async def settle(pilot: Pilot[object]) -> None:
+    await pilot.pause()
+    await pilot.pause()
+
+
+# --- a blank profile --------------------------------------------------------------------------
+
+
+async def test_a_blank_profile_shows_no_section_complete_and_the_gate_names_the_features() -> None:
+    new_session("blank")
+    app = WizardApp(session="blank")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        rows = [shown_text(label) for label in app.screen.query(".section-counts")]
+        assert rows and not any("complete" in row for row in rows), rows
+        assert any("not applicable" in row for row in rows)  # e.g. Partner Connectivity
+        assert all(row.lstrip().startswith(("0/", "–")) for row in rows), rows
+        app.post_message(ShowReview())
+        await settle(pilot)
+        blockers = app.screen.query_one(OptionList)
+        assert on_screen(blockers)
+        first = options_text(blockers)[0]
+        assert "Declare the features this integration uses" in first
+        # Enter on it opens the profile, where features are declared.
+        blockers.highlighted = 0
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "ProfileScreen"
+
+
+async def test_the_sessions_list_counts_nothing_done_for_a_blank_session() -> None:
+    new_session("blank")
+    app = WizardApp()
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert on_screen(table)
+        row = [str(cell) for cell in table.get_row_at(0)]
+        progress = next(cell for cell in row if "/" in cell)
+        assert progress.startswith("0/"), row
+
+
+# --- refusals come before the dialog ----------------------------------------------------------
+
+
+async def test_not_applicable_on_a_required_item_is_refused_before_any_dialog() -> None:
+    new_session("acme", profile=Profile(features=FEATURES))
+    app = WizardApp(session="acme")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.push_screen(ItemScreen(REQUIRED_ITEM))
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)  # no dialog was opened
+        shown = " ".join(toasts(app))
+        assert "cannot be marked not applicable" in shown and "waiver" in shown
+    assert REQUIRED_ITEM not in open_session("acme").session.items
+
+
+async def test_a_waiver_on_a_launch_approval_item_is_refused_before_any_dialog() -> None:
+    new_session("acme", profile=Profile(features=FEATURES))
+    app = WizardApp(session="acme")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.push_screen(ItemScreen(APPROVAL_ITEM))
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+        assert "cannot be waived" in " ".join(toasts(app))
+
+
+# --- "passed" only where nothing more is needed -------------------------------------------------
+
+
+async def test_a_probe_attest_item_awaiting_its_attestation_never_reads_passed() -> None:
+    opened = new_session("acme", profile=Profile(features=FEATURES))
+    opened.record_probe_results(
+        {
+            "callback-errors": ProbeRecord(
+                outcome=Outcome.PASS, reason_code="OK", message="ok", at=datetime.now(UTC)
+            )
+        }
+    )
+    app = WizardApp(session="acme")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        app.push_screen(SectionScreen("consent-and-scopes"))
+        await settle(pilot)
+        title = opened.checklist.item(BOTH_ITEM).title
+        listed = options_text(app.screen.query_one(OptionList))
+        [line] = [text for text in listed if title in text]
+        assert "probe passed · attestation needed" in line
+        assert "✓" not in line
+        app.post_message(ShowReview())
+        await settle(pilot)
+        blockers = options_text(app.screen.query_one(OptionList))
+        [entry] = [text for text in blockers if title in text]
+        assert "probe passed · attestation needed" in entry and "✓" not in entry
+        app.push_screen(ItemScreen(BOTH_ITEM))
+        await settle(pilot)
+        status = app.screen.query_one("#item-status", Static)
+        assert on_screen(status)
+        assert "probe passed · attestation needed" in shown_text(status)
+
+
+# --- secret hygiene with nothing to scan --------------------------------------------------------
+
+
+async def test_secret_hygiene_with_nothing_to_scan_is_skipped_and_says_what_to_set() -> None:
+    new_session("acme", profile=Profile(features=FEATURES))
+    app = WizardApp(session="acme")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        app.post_message(RunProbes(only=["secret-hygiene"]))
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        table = app.screen.query_one(DataTable)
+        assert "skipped" in str(table.get_cell("secret-hygiene", "outcome"))
+        assert "NO_SCAN_PATHS" in str(table.get_cell("secret-hygiene", "reason"))
+        app.push_screen(ItemScreen("privacy-and-security.logs-avoid-sensitive-data"))
+        await settle(pilot)
+        status = shown_text(app.screen.query_one("#item-status", Static))
+        assert "pending" in status and "set log_paths" in status
+    session = open_session("acme").session
+    assert session.probes["secret-hygiene"].outcome is Outcome.SKIPPED
+
+
+# --- clearing asks first ------------------------------------------------------------------------
+
+
+async def test_clear_asks_first_and_the_history_keeps_what_was_cleared() -> None:
+    opened = new_session("acme", profile=Profile(features=FEATURES))
+    opened.attest(REQUIRED_ITEM, "alice", note="portal approval", evidence=["ONYX-1"])
+    app = WizardApp(session="acme")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.push_screen(ItemScreen(REQUIRED_ITEM))
+        await settle(pilot)
+        footer = " ".join(shown_text(w) for w in app.screen.query("FooterKey") if on_screen(w))
+        assert "Clear" in footer  # the key is offered where people look for keys
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        assert "attested by alice" in shown_text(app.screen.query_one(Static))
+        await pilot.press("escape")  # changed my mind
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+        assert REQUIRED_ITEM in open_session("acme").session.items
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.click("#yes")
+        await settle(pilot)
+        assert isinstance(app.screen, ItemScreen)
+    session = open_session("acme").session
+    assert REQUIRED_ITEM not in session.items
+    last = session.history[-1]
+    assert last.action == "cleared" and "note: portal approval" in last.detail
