@@ -104,10 +104,13 @@ class CheckRun:
 
     @property
     def exit_code(self) -> int:
-        """0 all ran probes passed (warn allowed), 1 a fail or error, 3 a secret was missing."""
+        """0 the probes that ran passed (warn allowed), 1 a fail or error, 3 a secret was
+        missing or no probe ran at all (nothing was tested: not a pass)."""
         if any(r.outcome in (Outcome.FAIL, Outcome.ERROR) for r in self.results):
             return ExitCode.FAIL
         if any(r.reason_code == "SECRET_MISSING" for r in self.results):
+            return ExitCode.ENVIRONMENT
+        if not any(r.outcome.ran for r in self.results):
             return ExitCode.ENVIRONMENT
         return ExitCode.OK
 
@@ -156,6 +159,8 @@ class SessionRun:
         self.results: list[ProbeResult] = []
         self.secrets = LoadedSecrets({})
         self._saved = False
+        # Why the results could not be saved into the session (the run itself still stands).
+        self.save_error: OnyxError | OSError | None = None
 
     async def run(
         self,
@@ -190,7 +195,10 @@ class SessionRun:
                 started_at=self.started_at,
             )
         finally:
-            self.save()
+            try:
+                self.save()
+            except (OnyxError, OSError) as exc:
+                self.save_error = exc
         return check_run
 
     def save(self) -> None:

@@ -26,6 +26,8 @@ class Environment(StrEnum):
 
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+# Control characters other than tab and line breaks: never part of a URL, path or name.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _dedupe(values: list[str]) -> list[str]:
@@ -147,6 +149,17 @@ class Profile(BaseModel):
     evidence_dir: str = ""
     scan_allowlist: str = ""
     partner_connectivity: PartnerConnectivity = Field(default_factory=PartnerConnectivity)
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        # A NUL or other control character is never part of a URL, path or name here, and
+        # breaks what uses it (a path with NUL cannot be opened).
+        texts = value if isinstance(value, list) else [value]
+        for text in texts:
+            if isinstance(text, str) and _CONTROL.search(text):
+                raise ValueError("holds a control character (e.g. NUL); remove it")
+        return value
 
     @field_validator("app_name", "app_description", "client_id", "preview_client_id")
     @classmethod

@@ -45,7 +45,14 @@ def session_rows(folder: Path | None = None) -> list[SessionRow]:
                 )
             )
             continue
-        verdict = evaluate(session, checklist)
+        try:
+            verdict = evaluate(session, checklist)
+        except Exception as exc:  # one session that cannot be judged must not hide the others
+            error = f"{listing.path}: cannot be evaluated ({type(exc).__name__}: {exc})"
+            rows.append(
+                SessionRow(listing.path.stem, listing.path, "", "", 0, 0, False, saved, error)
+            )
+            continue
         rows.append(
             SessionRow(
                 name=session.name,

@@ -16,6 +16,9 @@ from typing import Any
 from onyx_wizard.errors import ExitCode, OnyxError
 
 SERVICE = "onyx-wizard"
+# No real credential is this short; a shorter value is a placeholder or was cut off (and
+# redacting it everywhere it occurs would garble every message).
+MIN_LENGTH = 8
 # Moves every keyring entry under another service name (the demo uses one of its own, emptied
 # when it ends, so nothing it stores outlives it).
 SERVICE_VARIABLE = "ONYX_WIZARD_KEYRING_SERVICE"
@@ -174,6 +177,11 @@ class SecretStore:
         """Store a secret in the keyring (never anywhere else)."""
         if not value:
             raise ValueError("an empty secret cannot be stored; use delete to remove one")
+        if len(value) < MIN_LENGTH:
+            raise ValueError(
+                f"{len(value)} characters is too short for a real {key.value} (at least "
+                f"{MIN_LENGTH}): was it cut off, or a placeholder?"
+            )
         write_keyring(self.username(key), value)
 
     def delete(self, key: SecretKey) -> bool:
@@ -196,6 +204,11 @@ class LoadedSecrets:
 
     values: dict[SecretKey, str]
     keyring_problem: str = ""
+
+    @property
+    def too_short(self) -> list[SecretKey]:
+        """Secrets shorter than any real one (a placeholder, or a value cut off)."""
+        return [key for key, value in self.values.items() if len(value) < MIN_LENGTH]
 
 
 def load_secrets(session: str | None, environment: str) -> LoadedSecrets:

@@ -7,17 +7,18 @@ raises `SessionFileError`, which names the file, line and field.
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 import tomli_w
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from onyx_wizard import paths
 from onyx_wizard.checklist import (
@@ -28,7 +29,7 @@ from onyx_wizard.checklist import (
     load_checklist,
 )
 from onyx_wizard.errors import DataFileError, OnyxError
-from onyx_wizard.files import write_atomic
+from onyx_wizard.files import FileLock, LockBusy, remove_stale_temps, write_atomic
 from onyx_wizard.outcome import Outcome
 from onyx_wizard.profile import Profile
 from onyx_wizard.tomlfile import read_toml
@@ -62,6 +63,45 @@ class RecordedStatus(StrEnum):
     NOT_APPLICABLE = "not-applicable"
 
 
+def _kind(value: object) -> str:
+    return {bool: "true/false", int: "a number", float: "a number", str: "text"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _stamp(value: object) -> datetime:
+    """A moment: a TOML date-time with its offset (a bare date or local time is ambiguous)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("a date-time needs its offset, e.g. 2026-12-03T10:00:00Z")
+        return value
+    if isinstance(value, date):
+        raise ValueError(
+            f"{value.isoformat()} is a date; a date-time with its offset belongs here, "
+            f"e.g. {value.isoformat()}T10:00:00Z"
+        )
+    raise ValueError(f"expected a date-time such as 2026-12-03T10:00:00Z, not {_kind(value)}")
+
+
+def _day(value: object) -> date:
+    """A calendar day: a TOML date (2027-01-31)."""
+    if isinstance(value, datetime):
+        raise ValueError(f"expected a date such as {value.date().isoformat()}, not a date-time")
+    if isinstance(value, date):
+        return value
+    raise ValueError(f"expected a date such as 2027-01-31, not {_kind(value)}")
+
+
+def _whole_number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected a whole number such as 1, not {_kind(value)}")
+    return value
+
+
+Stamp = Annotated[datetime, BeforeValidator(_stamp)]
+Day = Annotated[date, BeforeValidator(_day)]
+
+
 class Waiver(BaseModel):
     """Why an item is waived, who approved it, and until when."""
 
@@ -69,7 +109,7 @@ class Waiver(BaseModel):
 
     reason: str = Field(min_length=1)
     approver: str = Field(min_length=1)
-    expires: date
+    expires: Day
 
 
 class ItemRecord(BaseModel):
@@ -79,7 +119,7 @@ class ItemRecord(BaseModel):
 
     status: RecordedStatus = RecordedStatus.PENDING
     by: str = ""
-    at: datetime | None = None
+    at: Stamp | None = None
     note: str = ""
     evidence: list[str] = Field(default_factory=list)
     reason: str = ""
@@ -94,7 +134,7 @@ class ProbeRecord(BaseModel):
     outcome: Outcome
     reason_code: str
     message: str
-    at: datetime
+    at: Stamp
     duration_ms: int = 0
     evidence: list[dict[str, Any]] = Field(default_factory=list)
 
@@ -104,7 +144,7 @@ class HistoryEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    at: datetime
+    at: Stamp
     by: str
     action: str
     item: str = ""
@@ -116,10 +156,10 @@ class Session(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
-    schema_version: int
+    schema_version: Annotated[int, BeforeValidator(_whole_number)]
     name: str
-    created_at: datetime
-    updated_at: datetime
+    created_at: Stamp
+    updated_at: Stamp
     checklist_version: str
     operator: str = ""
     cursor: str = ""
@@ -207,11 +247,48 @@ def evidence_kind(reference: str) -> EvidenceKind:
 
 
 def load_session(path: Path) -> Session:
-    """Read and validate a session file; SessionFileError says exactly what is wrong."""
+    """Read and validate a session file; SessionFileError says exactly what is wrong.
+
+    The file's name is the session's name: a file copied to `renamed.toml` is the session
+    `renamed` (its `name` field is corrected in memory, and on the next save).
+    """
     text, data = read_toml(path, error=SessionFileError, missing="no such session file")
     if "schema_version" not in data:
         raise SessionFileError(path, "missing schema_version: not an onyx-wizard session file")
-    return model_from_toml(text, data, path, Session, error=SessionFileError)
+    session = model_from_toml(text, data, path, Session, error=SessionFileError)
+    if path.suffix == ".toml" and session.name != path.stem and _NAME.match(path.stem):
+        object.__setattr__(session, "name", path.stem)
+    return session
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _remove_orphans(path: Path) -> None:
+    """Remove the temporary files a writer killed mid-save left beside the session.
+
+    Only while nobody saves it: a save holds the save lock, so with the lock every temp file
+    of the session's pattern is an orphan.
+    """
+    lock = FileLock(lock_path(path, "save"))
+    try:
+        lock.acquire(timeout=0)
+    except (LockBusy, OSError):
+        return  # someone is saving (or the folder is not ours to lock): leave it be
+    try:
+        remove_stale_temps(path, older_than=0)
+    finally:
+        lock.release()
+
+
+def lock_path(path: Path, kind: str) -> Path:
+    """The side file of a session's `kind` lock ("save" or "open"), beside it, hidden."""
+    return path.with_name(f".{path.name}.{kind}-lock")
 
 
 def _plain(value: Any) -> Any:
@@ -239,9 +316,36 @@ def save_session(session: Session, path: Path) -> None:
 # --- the open session: every change goes through here and is saved at once ----------------
 
 
+# How long a change waits for another process's save of the same session to finish.
+SAVE_LOCK_TIMEOUT = 10.0
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _merged(
+    method: Callable[Concatenate[OpenSession, _P], _R],
+) -> Callable[Concatenate[OpenSession, _P], _R]:
+    """A change made on the newest file: under the session's save lock, re-read the file if
+    another process saved it since, then change and save. Two processes changing one session
+    (the wizard and `check NAME`, say) never lose each other's changes."""
+
+    def change(self: OpenSession, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._save_lock():
+            self._catch_up()
+            return method(self, *args, **kwargs)
+
+    change.__name__, change.__qualname__ = method.__name__, method.__qualname__
+    change.__doc__ = method.__doc__
+    return change
+
+
 @dataclass
 class OpenSession:
-    """A loaded session bound to its file; each change is recorded in history and saved."""
+    """A loaded session bound to its file; each change is recorded in history and saved.
+
+    Every change is merged: made under a lock on the newest file (see `_merged`).
+    """
 
     path: Path
     session: Session
@@ -251,6 +355,53 @@ class OpenSession:
     # the keyring when the first note is saved, not when the session opens).
     text_filter: Callable[[str], str] | None = None
     _known_secrets: list[str] | None = field(default=None, init=False, repr=False)
+    # The file as this object last read or wrote it; another signature means another process
+    # saved it since.
+    _signature: tuple[int, int, int] | None = field(default=None, init=False, repr=False)
+    # A change kept in memory that could not be saved (e.g. a full disk); the next save
+    # writes it, and no re-read may drop it.
+    unsaved: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self._signature = _signature(self.path)
+
+    _lock_depth: int = field(default=0, init=False, repr=False)
+
+    @contextlib.contextmanager
+    def _save_lock(self) -> Iterator[None]:
+        """Hold the session's save lock (re-entrant within this object)."""
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        lock = FileLock(lock_path(self.path, "save"))
+        try:
+            lock.acquire(timeout=SAVE_LOCK_TIMEOUT)
+        except LockBusy as exc:
+            raise SessionError(
+                f"session {self.name!r} is busy: {exc.holder or 'another process'} has been "
+                f"saving it for over {SAVE_LOCK_TIMEOUT:g} s; try again"
+            ) from None
+        except OSError as exc:
+            raise SessionError(f"cannot lock {self.path.parent}: {exc.strerror or exc}") from None
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            lock.release()
+
+    def _catch_up(self) -> None:
+        """Re-read the file if another process saved it since this object last did."""
+        if self.unsaved or _signature(self.path) == self._signature:
+            return
+        fresh = load_session(self.path)
+        for name in Session.model_fields:
+            object.__setattr__(self.session, name, getattr(fresh, name))
+        self._signature = _signature(self.path)
 
     def clean_text(self, text: str) -> str:
         """`text` as it may be stored: secret values, token shapes and personal data replaced."""
@@ -278,7 +429,20 @@ class OpenSession:
         self.save()
 
     def save(self) -> None:
-        save_session(self.session, self.path)
+        try:
+            with self._save_lock():
+                save_session(self.session, self.path)
+        except BaseException:
+            self.unsaved = True
+            raise
+        self.unsaved = False
+        self._signature = _signature(self.path)
+
+    @_merged
+    def retry_save(self) -> None:
+        """Write what is in memory (after a save failed, e.g. on a full disk)."""
+        if self.unsaved:
+            self.save()
 
     def _item(self, item_id: str) -> Item:
         try:
@@ -286,6 +450,7 @@ class OpenSession:
         except KeyError:
             raise SessionError(f"no checklist item {item_id!r}") from None
 
+    @_merged
     def update_profile(self, profile: Profile, by: str = "") -> list[str]:
         """Replace the profile; returns the names of the fields that changed."""
         before = self.session.profile.model_dump()
@@ -297,12 +462,14 @@ class OpenSession:
         self._change(by, "profile-updated", detail="changed " + ", ".join(changed))
         return changed
 
+    @_merged
     def set_operator(self, name: str) -> None:
         name = name.strip()
         if name and name != self.session.operator:
             self.session.operator = name
             self.save()
 
+    @_merged
     def set_cursor(self, item_id: str) -> None:
         """Remember where the operator is, so `resume` returns there."""
         self._item(item_id)
@@ -311,6 +478,7 @@ class OpenSession:
             self.session.updated_at = now()
             self.save()
 
+    @_merged
     def attest(self, item_id: str, by: str, note: str = "", evidence: Iterable[str] = ()) -> None:
         """Record that a person confirms the item, with the evidence it asks for."""
         item = self._item(item_id)
@@ -368,6 +536,7 @@ class OpenSession:
             "cannot be met before launch, record a waiver (reason, approver, expiry) instead"
         )
 
+    @_merged
     def waive(self, item_id: str, by: str, reason: str, approver: str, expires: date) -> None:
         """Waive an item until `expires`, with the reason and who approved it."""
         refused = self.refuses_waiver(item_id)
@@ -395,6 +564,7 @@ class OpenSession:
         )
         self._change(by, "waived", item_id, f"approved by {waiver.approver} until {expires}")
 
+    @_merged
     def mark_not_applicable(self, item_id: str, by: str, reason: str) -> None:
         """Mark an item as not applying to this integration, with the reason."""
         refused = self.refuses_not_applicable(item_id)
@@ -412,6 +582,7 @@ class OpenSession:
         )
         self._change(by, "not-applicable", item_id, self.session.items[item_id].reason)
 
+    @_merged
     def clear(self, item_id: str, by: str) -> None:
         """Undo the decision on an item: it is pending again (history keeps the old one)."""
         self._item(item_id)
@@ -420,6 +591,7 @@ class OpenSession:
             return
         self._change(by, "cleared", item_id, describe_record(previous))
 
+    @_merged
     def record_export(self, paths: Sequence[Path], key_id: str, draft: bool, by: str = "") -> None:
         """Note an export in history: where the files went and which key signed them."""
         kind = "draft" if draft else "final"
@@ -429,6 +601,7 @@ class OpenSession:
                 self.session.exports.append(str(path.absolute()))
         self._change(by, "exported", detail=f"{kind}: {where} (key id {key_id[:16]}…)")
 
+    @_merged
     def record_probe_results(self, results: dict[str, ProbeRecord], by: str = "") -> None:
         """Store probe results and what they mean for probe items (one save, one history entry)."""
         apply_probe_results(self.session, self.checklist, results)
@@ -510,6 +683,7 @@ def open_session(name_or_path: str | Path) -> OpenSession:
         path = paths.session_path(name_or_path)
         if not path.exists():
             raise SessionError(f"no session named {name_or_path!r} (looked in {path.parent})")
+    _remove_orphans(path)
     return OpenSession(path=path, session=load_session(path), checklist=load_checklist())
 
 

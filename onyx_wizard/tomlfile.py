@@ -22,11 +22,25 @@ def read_toml(
 ) -> tuple[str, dict[str, Any]]:
     """The text of a TOML file and its data; `error` names the file (and line) otherwise."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
         raise error(path, missing) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(path, f"cannot read it ({exc})") from None
+    except IsADirectoryError:
+        raise error(path, "is a folder, not a file") from None
+    except OSError as exc:
+        raise error(path, f"cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = " (it looks like UTF-16)" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise error(
+            path,
+            f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {column} cannot be read"
+            f"{hint}; save the file as UTF-8",
+            line=line,
+        ) from None
     return text, parse_toml(text, path, error=error)
 
 
@@ -34,11 +48,16 @@ def parse_toml(
     text: str, source: Path | str, *, error: type[DataFileError] = DataFileError
 ) -> dict[str, Any]:
     """TOML text as data; `error` names the source and the line when it does not parse."""
+    if "\x00" in text:
+        nul_line = text.count("\n", 0, text.index("\x00")) + 1
+        raise error(source, "not a text file: it holds a NUL byte", line=nul_line)
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, message = _toml_error_line(str(exc))
         raise error(source, f"not valid TOML: {message}", line=line) from None
+    except RecursionError:
+        raise error(source, "not valid here: arrays or tables nested too deeply") from None
 
 
 def _toml_error_line(message: str) -> tuple[int | None, str]:

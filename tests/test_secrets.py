@@ -78,7 +78,7 @@ def test_no_usable_keyring_exits_3_and_names_the_fix(env: dict[str, str]) -> Non
     new_session("nokr")
     for args, stdin in (
         (("secrets", "list", "nokr"), ""),
-        (("secrets", "set", "nokr", "client_secret"), "x\n"),
+        (("secrets", "set", "nokr", "client_secret"), "a-long-enough-secret\n"),
     ):
         done = cli_process(*args, stdin=stdin, env=env)
         assert done.returncode == 3, done.stderr

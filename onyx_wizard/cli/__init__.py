@@ -10,6 +10,7 @@ runs, so `--help` loads neither Textual nor pydantic.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -35,7 +36,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader went away (e.g. `| head`); silence the flush at exit too.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return ExitCode.OK
+    except OSError as exc:
+        # The machine, not the command: a full or read-only disk, a folder that vanished.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"onyx-wizard: {where}{exc.strerror or exc}", file=sys.stderr)
+        return ExitCode.ENVIRONMENT

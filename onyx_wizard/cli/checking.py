@@ -8,7 +8,8 @@ import sys
 
 from onyx_wizard import check as checks
 from onyx_wizard.checklist import load_checklist
-from onyx_wizard.errors import CommandError, ExitCode
+from onyx_wizard.errors import CommandError, ExitCode, OnyxError
+from onyx_wizard.files import write_atomic
 from onyx_wizard.gate import evaluate
 from onyx_wizard.probes import ProbeResult
 from onyx_wizard.profile import load_profile
@@ -35,6 +36,7 @@ def check(args: argparse.Namespace) -> int:
         if live:
             print(f"Running {count} probe(s)…", file=sys.stderr)
 
+    session_run: checks.SessionRun | None = None
     if args.profile is not None:
         checklist = load_checklist()
         profile = load_profile(args.profile)
@@ -55,20 +57,47 @@ def check(args: argparse.Namespace) -> int:
         check_run = asyncio.run(session_run.run(on_result=progress))
         loaded = session_run.secrets
         verdict = evaluate(opened.session, checklist)
+    for key in loaded.too_short:
+        print(
+            f"onyx-wizard: warning: {key.value} is shorter than any real secret; check "
+            f"{key.env_var} or the keyring",
+            file=sys.stderr,
+        )
     doc = checks.document(checklist, profile, check_run, verdict, item_ids)
     render = {"json": report.as_json, "junit": report.as_junit, "text": report.as_text}[args.format]
     output = render(doc)
     if args.output:
-        args.output.write_text(output, encoding="utf-8")
+        try:
+            write_atomic(args.output, output.encode("utf-8"), mode=0o644)
+        except OSError as exc:
+            sys.stdout.write(output)  # the run is not lost: the report goes to stdout instead
+            raise CommandError(
+                f"cannot write {args.output}: {exc.strerror or exc}; the report went to stdout"
+            ) from None
         summary = report.as_text(doc).rstrip().splitlines()[-1]
         print(f"{summary}\nwrote {args.format} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(output)
+    if session_run is not None and session_run.save_error is not None:
+        error = session_run.save_error
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else error
+        print(
+            f"onyx-wizard: the report above is complete, but the results were not saved into "
+            f"session {args.name!r}: {detail}",
+            file=sys.stderr,
+        )
+        return error.exit_code if isinstance(error, OnyxError) else ExitCode.ENVIRONMENT
     code = check_run.exit_code
     if code == ExitCode.ENVIRONMENT:
         missing = [r.probe_id for r in check_run.results if r.reason_code == "SECRET_MISSING"]
         why = f" ({loaded.keyring_problem})" if loaded.keyring_problem else ""
-        print(
-            f"onyx-wizard: skipped for a missing secret: {', '.join(missing)}{why}", file=sys.stderr
-        )
+        if missing:
+            print(
+                f"onyx-wizard: skipped for a missing secret: {', '.join(missing)}{why}",
+                file=sys.stderr,
+            )
+        else:
+            print("onyx-wizard: no probe ran, so nothing was tested:", file=sys.stderr)
+            for r in check_run.results:
+                print(f"  {r.probe_id}: {r.message}", file=sys.stderr)
     return code

@@ -34,7 +34,10 @@ def secrets(args: argparse.Namespace) -> int:
         print(f"{'Deleted' if removed else 'Nothing to delete for'} {key.value} of {store.session}")
         return ExitCode.OK
     value = _read_secret(key.label)
-    store.set(key, value)
+    try:
+        store.set(key, value)
+    except ValueError as exc:  # too short to be real
+        raise CommandError(str(exc)) from None
     print(f"Stored {key.value} for {store.session} in the OS keyring ({len(value)} characters).")
     return ExitCode.OK
 

@@ -12,6 +12,7 @@ reach it.
 from __future__ import annotations
 
 import functools
+import re
 import ssl
 import threading
 import time
@@ -216,10 +217,18 @@ class ProbeContext:
     def redact(self, text: str) -> str:
         """`text` with known secret values, token and secret shapes and personal data replaced."""
         from onyx_wizard.scan import redact
+        from onyx_wizard.scan.engine import MIN_SECRET_LENGTH
 
         for key, value in self.secrets.items():
-            if value and value in text:
+            if not value or value not in text:
+                continue
+            if len(value) >= MIN_SECRET_LENGTH:
                 text = text.replace(value, f"[REDACTED:{key.value}]")
+            else:
+                # Too short to be a real secret: replacing it inside words would garble every
+                # message (and show where it is); only a value standing alone is replaced.
+                alone = rf"(?<![A-Za-z0-9]){re.escape(value)}(?![A-Za-z0-9])"
+                text = re.sub(alone, f"[REDACTED:{key.value}]", text)
         return redact(text)
 
     def _sent_evidence(self, headers: Mapping[str, str]) -> dict[str, str]:
