@@ -518,7 +518,7 @@ def test_killing_a_saving_process_never_leaves_a_broken_session() -> None:
     lengths = [len(opened.session.history)]
     started = time.monotonic()
     kills = 0
-    while kills < 200 and time.monotonic() - started < 90:
+    while kills < 200 and time.monotonic() - started < 150:
         read_fd, write_fd = os.pipe()
         child = context.Process(
             target=_save_forever, args=(str(opened.path), write_fd), daemon=True
@@ -540,7 +540,7 @@ def test_killing_a_saving_process_never_leaves_a_broken_session() -> None:
         session = load_session(opened.path)  # must never raise
         assert session.name == "acme"
         lengths.append(len(session.history))
-    assert kills >= 100, f"only {kills} kills in the time allowed"
+    assert kills == 200, f"only {kills} kills in the time allowed"
     assert lengths == sorted(lengths), f"history went backwards (seed {seed})"
     assert lengths[-1] > lengths[0] + 20, "the child barely saved: the kills tested nothing"
     # The next open clears what the killed writers left behind (their temp files).
