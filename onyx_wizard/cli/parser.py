@@ -10,8 +10,13 @@ from onyx_wizard import __version__
 
 
 def path(text: str) -> Path:
-    """A path argument, with `~` expanded."""
-    return Path(text).expanduser()
+    """A path argument, with `~` expanded (argparse reports a bad one as a usage error)."""
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("a path cannot hold a NUL character")
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # `~name` for a user that does not exist
+        raise argparse.ArgumentTypeError(f"{text!r}: no such user's home folder") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
