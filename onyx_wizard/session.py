@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import getpass
 import re
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -140,15 +141,29 @@ class ProbeRecord(BaseModel):
 
 
 class HistoryEntry(BaseModel):
-    """One change: who, when, what."""
+    """One change: who, when, what. Never changed once written (its TOML is kept, see below)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     at: Stamp
     by: str
     action: str
     item: str = ""
     detail: str = ""
+
+    def to_toml(self) -> str:
+        """The entry as a `[[history]]` table, made once per entry (see `_HISTORY_TOML`)."""
+        text = _HISTORY_TOML.get(self)
+        if text is None:
+            text = "[[history]]\n" + tomli_w.dumps(_plain(self.model_dump(mode="python")))
+            _HISTORY_TOML[self] = text
+        return text
+
+
+# A long history is most of a session file, and writing it again on every save would make each
+# change slower than the last: each entry's TOML is kept while the entry lives (entries are
+# frozen, so equal entries share it).
+_HISTORY_TOML: weakref.WeakKeyDictionary[HistoryEntry, str] = weakref.WeakKeyDictionary()
 
 
 class Session(BaseModel):
@@ -301,11 +316,12 @@ def _plain(value: Any) -> Any:
 
 
 def dumps_session(session: Session) -> str:
-    """The session as TOML text, `schema_version` first."""
-    data = _plain(session.model_dump(mode="python"))
+    """The session as TOML text, `schema_version` first and the history last."""
+    data = _plain(session.model_dump(mode="python", exclude={"history"}))
     data["profile"] = _plain(session.profile.to_toml_dict())
     ordered = {"schema_version": data.pop("schema_version"), **data}
-    return tomli_w.dumps(ordered)
+    history = "\n".join(entry.to_toml() for entry in session.history)
+    return tomli_w.dumps(ordered) + ("\n" + history if history else "")
 
 
 def save_session(session: Session, path: Path) -> None:
