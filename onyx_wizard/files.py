@@ -156,8 +156,9 @@ class FileLock:
                 os.close(fd)
                 raise
         self._fd = fd
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, _whoami().encode("utf-8"), 0)
+        with contextlib.suppress(OSError):  # who holds it is a courtesy (a full disk refuses)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _whoami().encode("utf-8"), 0)
 
     def release(self) -> None:
         if self._fd is None:

@@ -401,8 +401,6 @@ class OpenSession:
                 f"session {self.name!r} is busy: {exc.holder or 'another process'} has been "
                 f"saving it for over {SAVE_LOCK_TIMEOUT:g} s; try again"
             ) from None
-        except OSError as exc:
-            raise SessionError(f"cannot lock {self.path.parent}: {exc.strerror or exc}") from None
         self._lock_depth = 1
         try:
             yield
