@@ -442,7 +442,28 @@ class OpenSession:
         self.session.updated_at = stamp
         self.save()
 
+    _deferred: bool = field(default=False, init=False, repr=False)
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Several changes on the newest file, saved once; if one fails, none is kept."""
+        with self._save_lock():
+            self._catch_up()
+            before = self.session.model_copy(deep=True)
+            self._deferred = True
+            try:
+                yield
+            except BaseException:
+                for name in Session.model_fields:
+                    object.__setattr__(self.session, name, getattr(before, name))
+                raise
+            finally:
+                self._deferred = False
+            self.save()
+
     def save(self) -> None:
+        if self._deferred:
+            return  # a batch saves once, at its end
         try:
             with self._save_lock():
                 save_session(self.session, self.path)

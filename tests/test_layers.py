@@ -181,6 +181,8 @@ LAYERS = (
           may_import=pkg("checklist", "errors", "files", "gate", "paths", "profile", "scan",
                          "secrets", "session", "tomlmodel"),
           never=pkg("probes", "check", "report"), why="it signs a session, not a run"),
+    Layer(f"{ROOT}.decisions", may_import=pkg("errors", "session", "tomlfile", "tomlmodel"),
+          never=UI, why="a reviewed file of decisions is applied headless, in CI"),
     Layer(f"{ROOT}.progress", may_import=pkg("checklist", "gate", "session")),
     Layer(f"{ROOT}.gate", may_import=pkg("checklist", "profile", "session")),
     # The probes and the scanner examine a deployment and files.

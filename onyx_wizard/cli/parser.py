@@ -178,4 +178,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 when the verified attestation's verdict is not ready, or is a draft",
     )
     p.set_defaults(command="attestations:verify")
+    _decisions(sub)
     return parser
+
+
+def _decisions(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """attest, waive, na, clear: what the item screen's a, w, x and c do, headless."""
+    by = "who decides (default: the OS user)"
+    p = sub.add_parser(
+        "attest",
+        help="attest an item with evidence, or apply a reviewed file of decisions (--from)",
+        description="Record that a person confirms an item, with the evidence it asks for "
+        "(the same rules, redaction and history as the wizard). With --from FILE, apply a "
+        "reviewed TOML file of [[attest]], [[waive]] and [[not_applicable]] entries: it is "
+        "checked whole before anything changes, and entries already recorded are left alone.",
+    )
+    p.add_argument("name", help="session name")
+    p.add_argument("item", nargs="?", help="checklist item id (see `onyx-wizard checklist`)")
+    p.add_argument("--by", help=by)
+    p.add_argument("--note", help="what was checked, and how")
+    p.add_argument(
+        "--evidence",
+        action="append",
+        metavar="REF",
+        help="a link, a ticket reference or a file path (repeatable)",
+    )
+    p.add_argument("--from", dest="from_file", type=path, metavar="FILE", help="decisions file")
+    p.set_defaults(command="deciding:attest")
+
+    p = sub.add_parser("waive", help="waive an item until a date, with reason and approver")
+    p.add_argument("name", help="session name")
+    p.add_argument("item", help="checklist item id")
+    p.add_argument("--reason", required=True, help="why it cannot be met before launch")
+    p.add_argument("--approver", required=True, help="who at Onyx approved the waiver")
+    p.add_argument("--expires", required=True, metavar="DATE", help="e.g. 2027-01-31")
+    p.add_argument("--by", help=by)
+    p.set_defaults(command="deciding:waive")
+
+    p = sub.add_parser(
+        "na", help="mark an item not applicable (optional items, or features not declared)"
+    )
+    p.add_argument("name", help="session name")
+    p.add_argument("item", help="checklist item id")
+    p.add_argument("--reason", required=True, help="why it does not apply")
+    p.add_argument("--by", help=by)
+    p.set_defaults(command="deciding:not_applicable")
+
+    p = sub.add_parser("clear", help="undo the decision on an item (history keeps it)")
+    p.add_argument("name", help="session name")
+    p.add_argument("item", help="checklist item id")
+    p.add_argument("--by", help=by)
+    p.set_defaults(command="deciding:clear")
