@@ -248,12 +248,25 @@ class EvidenceError(SessionError):
     """An attestation, waiver or not-applicable mark that lacks what it needs."""
 
 
+# A reference that ends like a file name (`consent.png`, `drills/2026-05.log`).
+_FILE_NAME = re.compile(r"^[^#?]*[^\s/#?\\]\.[A-Za-z][A-Za-z0-9]{0,7}$")
+
+
 def evidence_kind(reference: str) -> EvidenceKind:
-    """Classify an evidence reference: a URL is a link, a path is a file, else a reference."""
+    """Classify an evidence reference: a URL is a link, a path is a file, else a reference.
+
+    A path is absolute (`/…`, `C:\\…`), starts with `./`, `../` or `~/`, or is a relative path
+    ending in a file name with an extension (`screenshots/consent.png`, `drill.log`). A relative
+    path is resolved against the profile's evidence_dir (else the current folder) wherever it
+    is used: the wizard, the command line and the export digest the same file. Anything else
+    (`ONYX-1234`, `PR #42`, `acme/launch#7`) is a reference.
+    """
     ref = reference.strip()
     if re.match(r"^https?://", ref):
         return EvidenceKind.LINK
     if ref.startswith(("/", "./", "../", "~/")) or re.match(r"^[A-Za-z]:\\", ref):
+        return EvidenceKind.FILE
+    if _FILE_NAME.match(ref) and not re.match(r"^[a-z][a-z0-9+.-]*:", ref, re.IGNORECASE):
         return EvidenceKind.FILE
     return EvidenceKind.REFERENCE
 

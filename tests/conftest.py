@@ -208,15 +208,16 @@ def make_ready_session(name: str, evidence_dir: Path) -> ReadySession:
         by="ci",
     )
     features = set(opened.session.profile.features)
-    # Alternate a relative and an absolute reference, both inside the evidence folder.
-    file_refs = ["./screenshots/consent.png", str(drill_log)]
+    # Relative references (with and without ./) and an absolute one, all inside the evidence
+    # folder: each is digested as the same file wherever it is used.
+    file_refs = ["./screenshots/consent.png", str(drill_log), "screenshots/consent.png"]
     n = 0
     for item in opened.checklist.items:
         applies = not item.applies_when.features or set(item.applies_when.features) & features
         if not (item.method.needs_attestation and applies) or item.id == NOT_APPLICABLE_ITEM:
             continue
         if EvidenceKind.FILE in item.evidence.kinds:
-            ref = file_refs[n % 2]
+            ref = file_refs[n % len(file_refs)]
             n += 1
         else:
             ref = f"https://portal.onyx.example/tickets/{item.id}"

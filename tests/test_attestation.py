@@ -237,6 +237,8 @@ def test_the_statement_carries_the_verdict_and_every_item(signed: Signed) -> Non
     assert "partner-connectivity" in by_feature["notApplicableReason"]
     files = [e for item in p["items"] for e in item["evidence"] if e["kind"] == "file"]
     assert {e["subject"] for e in files} == {"screenshots/consent.png", "logs/support-drill.txt"}
+    # A bare relative path is a file like ./…: resolved in evidence_dir, digested the same.
+    assert {"screenshots/consent.png", "./screenshots/consent.png"} <= {e["ref"] for e in files}
     assert all(e["sha256"] == subjects[e["subject"]] for e in files)
 
 
