@@ -183,6 +183,9 @@ LAYERS = (
           never=pkg("probes", "check", "report"), why="it signs a session, not a run"),
     Layer(f"{ROOT}.decisions", may_import=pkg("errors", "session", "tomlfile", "tomlmodel"),
           never=UI, why="a reviewed file of decisions is applied headless, in CI"),
+    Layer(f"{ROOT}.drift", may_import=pkg("attestation", "checklist", "outcome"),
+          never=(*UI, *pkg("probes", "session")),
+          why="drift compares a verified predicate with results handed in"),
     Layer(f"{ROOT}.progress", may_import=pkg("checklist", "gate", "session")),
     Layer(f"{ROOT}.gate", may_import=pkg("checklist", "profile", "session")),
     # The probes and the scanner examine a deployment and files.

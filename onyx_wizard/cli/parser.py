@@ -179,6 +179,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(command="attestations:verify")
     _decisions(sub)
+
+    p = sub.add_parser(
+        "drift",
+        help="what changed since a signed attestation: exit 0 nothing regressed, 1 regressed",
+        description="Verify the attestation, run its probes again now, re-digest its evidence "
+        "files, and list what changed since it was signed: probe outcomes, evidence files "
+        "changed or missing, attestations and waivers expired or expiring, a new checklist. "
+        "Exit 0 nothing regressed, 1 something did (or the file does not verify), 2 usage, "
+        "3 a probe could not run (a missing secret).",
+    )
+    p.add_argument("file", type=path, help="the signed attestation (JSON)")
+    p.add_argument(
+        "--key",
+        action="append",
+        type=path,
+        required=True,
+        metavar="PUBKEY.pem",
+        help="a trusted public key (repeatable)",
+    )
+    p.add_argument("--session", metavar="NAME", help="run the probes with this session")
+    p.add_argument("--profile", type=path, help="or with this profile.toml")
+    p.add_argument("--evidence-dir", type=path, help="where the evidence files are")
+    p.add_argument(
+        "--within",
+        type=int,
+        default=14,
+        metavar="DAYS",
+        help="report what expires within this many days (default 14)",
+    )
+    p.add_argument("--format", choices=("text", "json", "junit"), default="text")
+    p.add_argument("--output", "-o", type=path, help="write the report here instead of stdout")
+    p.set_defaults(command="drifting:drift")
     return parser
 
 

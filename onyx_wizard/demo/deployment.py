@@ -20,6 +20,7 @@ from types import TracebackType
 from onyx_wizard.checklist import scope_catalogue
 from onyx_wizard.demo.certs import DemoCertificates, make_certificates
 from onyx_wizard.demo.dns import DnsServer
+from onyx_wizard.demo.faults import check_fault_names
 from onyx_wizard.demo.http import HOST, DemoHttpServer, DemoUrls
 from onyx_wizard.demo.planted import plant_logs_and_evidence
 from onyx_wizard.demo.routes import ROUTES
@@ -116,6 +117,14 @@ class DemoDeployment:
     def faults(self) -> tuple[str, ...]:
         """The faults this deployment was started with, in the order given."""
         return self.state.faults
+
+    def redeploy(self, faults: Iterable[str]) -> None:
+        """Serve with these faults from now on, on the same address: a deploy that changed
+        the app's behaviour (faults fixed at start, such as certificates and credentials,
+        keep their start-up value)."""
+        names = tuple(dict.fromkeys(faults))
+        check_fault_names(list(names))
+        self.state.faults = names
 
     @property
     def port(self) -> int:
