@@ -51,10 +51,49 @@ def sample_session() -> None:
         (now() + timedelta(days=21)).date(),
     )
     opened.mark_not_applicable(
-        "consent-and-scopes.connected-app-visibility",
+        "partner-connectivity.catalogue-version-approved",
         "Dana Reyes",
-        "Acme has no connected-apps page",
+        "Acme offers no partner catalogue",
     )
+
+
+def report_screenshot(out: Path) -> Path | None:
+    """The approver's HTML report of the sample session (a signed draft), in chromium."""
+    import shutil
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from onyx_wizard.attestation import export_session, verify_envelope
+    from onyx_wizard.report.html import approver_report
+    from onyx_wizard.session import open_session
+
+    chromium = shutil.which("chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        chromium = None
+    if chromium is None:
+        print("skipped the HTML report's screenshot: needs chromium and playwright")
+        return None
+    key = Ed25519PrivateKey.generate()
+    folder = Path(tempfile.mkdtemp(prefix="onyx-wizard-report-"))
+    opened = open_session("acme-prod")
+    envelope = folder / "acme-prod.attestation.json"
+    export_session(opened, envelope, draft=True, private_key=key)
+    verified = verify_envelope(envelope.read_bytes(), [key.public_key()], 1)
+    page_file = folder / "report.html"
+    page_file.write_text(approver_report(verified, envelope.name, 1, False), encoding="utf-8")
+    path = out / "14-approver-report.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1000, "height": 1300})
+            page.goto(page_file.as_uri())
+            page.screenshot(path=str(path))
+        finally:
+            browser.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return path
 
 
 async def render(out: Path) -> list[Path]:
@@ -138,6 +177,9 @@ def main() -> None:
             old.unlink()
         for path in asyncio.run(render(args.out)):
             print(path)
+        shot = report_screenshot(args.out)
+        if shot is not None:
+            print(shot)
 
 
 if __name__ == "__main__":

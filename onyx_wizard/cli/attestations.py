@@ -8,7 +8,9 @@ import sys
 from onyx_wizard.attestation import NotReady, export_session, verify_file
 from onyx_wizard.attestation import countersign as add_signature
 from onyx_wizard.errors import CommandError, ExitCode
+from onyx_wizard.files import write_atomic
 from onyx_wizard.report.attestation import export_summary, verify_summary
+from onyx_wizard.report.html import approver_report
 from onyx_wizard.session import open_session
 
 
@@ -49,6 +51,12 @@ def verify(args: argparse.Namespace) -> int:
     if not result.ok or result.predicate is None:
         raise CommandError(f"not verified: {result.reason}", ExitCode.FAIL)
     print("\n".join(verify_summary(args.file, result, args.threshold, args.evidence_dir)))
+    if args.html is not None:
+        page = approver_report(
+            result, str(args.file), args.threshold, args.evidence_dir is not None
+        )
+        write_atomic(args.html, page.encode("utf-8"), mode=0o644)
+        print(f"Report:    {args.html}")
     if args.require_ready and (not result.predicate.verdict.ready or result.predicate.draft):
         print("onyx-wizard: verified, but the attestation is not ready for launch", file=sys.stderr)
         return ExitCode.FAIL

@@ -14,6 +14,7 @@ from onyx_wizard.checklist import load_checklist
 from onyx_wizard.errors import CommandError, ExitCode
 from onyx_wizard.files import write_atomic
 from onyx_wizard.profile import load_profile
+from onyx_wizard.report.html import approver_report
 from onyx_wizard.secrets import load_secrets
 from onyx_wizard.session import now, open_session
 
@@ -57,6 +58,10 @@ def drift(args: argparse.Namespace) -> int:
         print(f"wrote {args.format} to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(output)
+    if args.html is not None:
+        page = approver_report(verified, str(args.file), 1, evidence_dir is not None, doc)
+        write_atomic(args.html, page.encode("utf-8"), mode=0o644)
+        print(f"wrote the approver's report to {args.html}", file=sys.stderr)
     if doc["regressed"]:
         return ExitCode.FAIL
     if skipped:

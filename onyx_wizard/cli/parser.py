@@ -177,6 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 when the verified attestation's verdict is not ready, or is a draft",
     )
+    p.add_argument(
+        "--html", type=path, metavar="FILE",
+        help="also write the approver's report: one self-contained HTML page",
+    )  # fmt: skip
     p.set_defaults(command="attestations:verify")
     _decisions(sub)
 
@@ -210,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--format", choices=("text", "json", "junit"), default="text")
     p.add_argument("--output", "-o", type=path, help="write the report here instead of stdout")
+    p.add_argument(
+        "--html", type=path, metavar="FILE",
+        help="also write the approver's report of the attestation, with this drift",
+    )  # fmt: skip
     p.set_defaults(command="drifting:drift")
     return parser
 
