@@ -129,6 +129,9 @@ class Profile(BaseModel):
     redirect_uris: list[str] = Field(default_factory=list)
     login_url: str = ""
     protected_url: str = ""
+    # The user id of a test user whose access the revocation probe may revoke (with an
+    # `access.revoked` event); its valid token is the secret `revocation_access_token`.
+    revocation_test_user: str = ""
     webhook_url: str = ""
     webhook_events: list[str] = Field(default_factory=list)
     # True when the webhook receiver acknowledges a delivery (2xx) before it verifies the

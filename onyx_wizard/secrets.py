@@ -38,6 +38,7 @@ class SecretKey(StrEnum):
     VALID_ACCESS_TOKEN = "valid_access_token"
     EXPIRED_ACCESS_TOKEN = "expired_access_token"
     REVOKED_ACCESS_TOKEN = "revoked_access_token"
+    REVOCATION_ACCESS_TOKEN = "revocation_access_token"
 
     @property
     def env_var(self) -> str:
@@ -55,6 +56,7 @@ _LABELS = {
     SecretKey.VALID_ACCESS_TOKEN: "A valid access token (for comparison)",
     SecretKey.EXPIRED_ACCESS_TOKEN: "An expired access token",
     SecretKey.REVOKED_ACCESS_TOKEN: "A revoked access token",
+    SecretKey.REVOCATION_ACCESS_TOKEN: "A valid token of the test user the revocation probe revokes",
 }
 
 FIX = (

@@ -65,10 +65,13 @@ def test_fault_fails_its_probe_and_nothing_else(
     outcome = Outcome(expected.outcome)
     assert (hit.outcome, hit.reason_code) == (outcome, expected.reason_code), hit.message
     for probe_id, result in results.items():
-        if probe_id != expected.probe:
+        if probe_id != expected.probe and probe_id not in expected.also:
             assert result.outcome == base_results[probe_id].outcome, (probe_id, result.message)
 
     checklist = load_checklist()
+    if expected.also:  # items of the probes it also changes are left to those probes' tests
+        also = set(expected.also)
+        items = {k: v for k, v in items.items() if not also & set(checklist.item(k).probes)}
     using = {item.id for item in checklist.items if expected.probe in item.probes}
     for item_id, status in items.items():
         if item_id in using and outcome is Outcome.FAIL:

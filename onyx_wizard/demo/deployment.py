@@ -25,6 +25,7 @@ from onyx_wizard.demo.http import HOST, DemoHttpServer, DemoUrls
 from onyx_wizard.demo.planted import plant_logs_and_evidence
 from onyx_wizard.demo.routes import ROUTES
 from onyx_wizard.demo.state import DemoState, RequestRecord
+from onyx_wizard.demo.tokens import REVOCABLE_SUBJECT
 from onyx_wizard.profile import Environment, PartnerConnectivity, Profile
 from onyx_wizard.secrets import SecretKey
 
@@ -195,6 +196,7 @@ class DemoDeployment:
             redirect_uris=redirect_uris,
             login_url=f"{urls.base}/login/onyx",
             protected_url=f"{urls.base}/api/v1/me",
+            revocation_test_user=REVOCABLE_SUBJECT,
             webhook_url=f"{urls.base}/onyx/events",
             webhook_events=["message.delivered", "message.blocked", "access.revoked"],
             privacy_notice_url=f"{urls.base}/privacy",
@@ -223,6 +225,7 @@ class DemoDeployment:
             SecretKey.VALID_ACCESS_TOKEN: tokens.valid,
             SecretKey.EXPIRED_ACCESS_TOKEN: tokens.expired,
             SecretKey.REVOKED_ACCESS_TOKEN: tokens.revoked,
+            SecretKey.REVOCATION_ACCESS_TOKEN: tokens.revocable,
         }
 
     def _urls(self) -> DemoUrls:

@@ -26,6 +26,9 @@ class Fault:
     probe: str
     reason_code: str
     outcome: FaultOutcome = "fail"
+    # Other probes the fault may change too, because they rely on what it breaks (a webhook
+    # receiver that answers only after 12 s slows every probe that delivers an event).
+    also: tuple[str, ...] = ()
 
 
 @cache
@@ -48,6 +51,7 @@ def load_faults() -> Mapping[str, Fault]:
             probe=entry["probe"],
             reason_code=entry["reason_code"],
             outcome=cast(FaultOutcome, outcome),
+            also=tuple(entry.get("also", ())),
         )
     return MappingProxyType(faults)
 

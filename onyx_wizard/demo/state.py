@@ -79,6 +79,7 @@ class DemoState:
     secrets: DemoSecrets = field(init=False)
     webhook: Webhook = field(init=False)
     static_state: str = field(init=False)  # what authorize-static-state sends every time
+    pending_revocations: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         check_fault_names(list(self.faults))
@@ -142,6 +143,18 @@ class DemoState:
             return self._sessions.get(session)
 
     # -- webhook idempotency ----------------------------------------------------------------
+
+    def revoke_user(self, user: str) -> None:
+        """End `user`'s access: their tokens stop working and their sessions end."""
+        with self._lock:
+            self.tokens.revoke_user(user)
+            for session in [s for s, owner in self._sessions.items() if owner == user]:
+                del self._sessions[session]
+
+    def revoke_after_restart(self, user: str) -> None:
+        """The faulty app queues the revocation for its next start (which never comes)."""
+        with self._lock:
+            self.pending_revocations.append(user)
 
     def first_delivery(self, message_id: str, body: bytes) -> bool:
         """Record a webhook-id; False when it was seen before (a retry: do not reprocess)."""

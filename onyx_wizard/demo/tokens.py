@@ -12,6 +12,8 @@ from typing import Any
 
 TOKEN_LIFETIME = 7 * 24 * 3600  # the demo may run for a long walkthrough
 SUBJECT = "usr_demo_1"
+# The test user whose access the revocation probe revokes (an `access.revoked` event).
+REVOCABLE_SUBJECT = "usr_demo_revocable"
 
 
 def b64url(data: bytes) -> str:
@@ -29,17 +31,23 @@ class AccessTokens:
     def __init__(self) -> None:
         self._key = rnd.token_bytes(32)
         self._revoked: set[str] = set()
+        self._revoked_users: set[str] = set()
         now = int(time.time())
         self.valid = self.make(now, now + TOKEN_LIFETIME)
         self.expired = self.make(now - 7200, now - 3600)
         revoked_jti = rnd.token_hex(8)
         self.revoked = self.make(now, now + TOKEN_LIFETIME, jti=revoked_jti)
         self._revoked.add(revoked_jti)
+        self.revocable = self.make(now, now + TOKEN_LIFETIME, sub=REVOCABLE_SUBJECT)
 
-    def make(self, iat: int, exp: int, *, jti: str | None = None) -> str:
-        """A token for the demo user, issued at `iat` and expiring at `exp`."""
+    def revoke_user(self, subject: str) -> None:
+        """Every token of `subject` stops working (an `access.revoked` event)."""
+        self._revoked_users.add(subject)
+
+    def make(self, iat: int, exp: int, *, jti: str | None = None, sub: str = SUBJECT) -> str:
+        """A token for a demo user, issued at `iat` and expiring at `exp`."""
         header = {"alg": "HS256", "typ": "JWT"}
-        claims = {"sub": SUBJECT, "iat": iat, "exp": exp, "jti": jti or rnd.token_hex(8)}
+        claims = {"sub": sub, "iat": iat, "exp": exp, "jti": jti or rnd.token_hex(8)}
         signing_input = ".".join(
             b64url(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
         )
@@ -72,5 +80,7 @@ class AccessTokens:
         if claims["exp"] <= time.time() and not accept_expired:
             return None
         if claims.get("jti") in self._revoked and not accept_revoked:
+            return None
+        if claims.get("sub") in self._revoked_users:
             return None
         return claims

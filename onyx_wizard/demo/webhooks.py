@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import json
 import time
 from datetime import UTC, datetime
 
@@ -49,7 +50,28 @@ def events(ex: Exchange) -> None:
         else:
             ex.reply_json(200, {"status": "already processed"})
         return
+    _act_on(state, body)
     ex.reply(204)
+
+
+def _act_on(state: DemoState, body: bytes) -> None:
+    """What a verified event does: `access.revoked` ends the user's access at once."""
+    try:
+        event = json.loads(body)
+    except ValueError:
+        return
+    if not isinstance(event, dict) or event.get("type") != "access.revoked":
+        return
+    data = event.get("data")
+    user = data.get("user_id") if isinstance(data, dict) else None
+    if not isinstance(user, str) or not user:
+        return
+    if state.has_fault("revocation-ignored"):
+        return  # accepted (204), and access goes on
+    if state.has_fault("revocation-on-restart"):
+        state.revoke_after_restart(user)  # kept, but only a restart would apply it
+        return
+    state.revoke_user(user)
 
 
 def verify(state: DemoState, body: bytes, headers: dict[str, str]) -> None:
