@@ -61,10 +61,13 @@ class WizardApp(App[int]):
     def get_default_screen(self) -> Screen[None]:
         from onyx_wizard.tui.screens.sessions import SessionsScreen
 
-        return SessionsScreen()
+        # Resuming draws its first frame before the session is read and checked: the sessions
+        # screen says what it opens, then asks for it.
+        resume = self._start_session if self._start == "resume" else None
+        return SessionsScreen(opening=resume or "")
 
     def on_mount(self) -> None:
-        if self._start_session:
+        if self._start_session and self._start != "resume":
             self.open(self._start_session, self._start)
         if self._notice:
             self.notify(self._notice, timeout=12)
@@ -155,18 +158,23 @@ class WizardApp(App[int]):
             self.push_screen(HelpScreen(self.screen))
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        """Every key binding of the current screen is also a palette command."""
+        """Every key binding of the current screen is also a palette command, with its key as
+        people name it ("Key: Ctrl+S")."""
+        from onyx_wizard.tui.keys import key_name
+
         yield from super().get_system_commands(screen)
         seen: set[str] = set()
         for binding in [*screen.BINDINGS, *self.BINDINGS]:
             if not isinstance(binding, Binding) or not binding.description:
                 continue
-            if binding.action in seen or binding.action == "quit":
+            action = binding.action.removeprefix("app.")
+            if action in seen or action == "quit":  # Textual's own commands offer Quit
                 continue
-            seen.add(binding.action)
+            seen.add(action)
             target = screen if binding in screen.BINDINGS else self
+            key = f"Key: {key_name(self, binding)}"
             yield SystemCommand(
                 binding.description,
-                binding.tooltip or f"key: {binding.key}",
+                f"{binding.tooltip} · {key}" if binding.tooltip else key,
                 partial(target.run_action, binding.action),
             )

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, cast
 
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Header, OptionList
+from textual.widgets import Header, OptionList
 
-from onyx_wizard.gate import NO_FEATURES
 from onyx_wizard.tui.messages import EditProfile, OpenItem
-from onyx_wizard.tui.widgets import SavedIndicator
+from onyx_wizard.tui.widgets import SavedIndicator, WizardFooter
 
 if TYPE_CHECKING:
     from onyx_wizard.session import OpenSession
@@ -27,7 +26,7 @@ class WizardScreen(Screen[None]):
         yield Header(icon="◆")
         yield from self.compose_body()
         yield SavedIndicator(id="saved")
-        yield Footer()
+        yield WizardFooter(compact=True)
 
     def compose_body(self) -> ComposeResult:
         raise NotImplementedError
@@ -57,6 +56,8 @@ class ItemListScreen(WizardScreen):
     """A screen listing checklist items (option ids are item ids): Enter opens one."""
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        from onyx_wizard.gate import NO_FEATURES
+
         event.stop()
         if event.option.id == NO_FEATURES:  # the gate's blocker for a profile with no feature
             self.post_message(EditProfile())

@@ -1,8 +1,9 @@
 """Small modal forms: new session, attest, waive, mark not applicable, export, confirm.
 
 Each dialog hands what was typed to a core function; the core's error, if any, is shown inline
-and the dialog stays open, so nothing typed is lost. A dialog dismisses with a typed result (or
-None when cancelled), which the screen that opened it receives.
+under the fields and the dialog stays open, so nothing typed is lost. A dialog dismisses with a
+typed result (or None when cancelled), which the screen that opened it receives; cancelling a
+dialog that holds typed text asks first.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, Input, Label, Static, TextArea
+from textual.widgets import Button, Footer, Input, Label, Static, TextArea
 
 from onyx_wizard.checklist import Item
 from onyx_wizard.session import now
@@ -25,12 +26,47 @@ from onyx_wizard.session import now
 ResultT = TypeVar("ResultT")
 
 
+class InlineError(Static):
+    """Why a form or a field was not saved, shown where it is typed; hidden while empty.
+
+    (Textual's `:empty` means "no children", which a Static never has: the class `shown` says
+    whether there is a message.)
+    """
+
+    DEFAULT_CLASSES = "error"
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", markup=False, id=id)
+        self.message = ""
+
+    def show(self, message: str) -> None:
+        """Show `message` (with a ✗), or hide the line when it is empty."""
+        appeared = bool(message) and not self.message
+        self.message = message
+        self.update(f"✗ {message}" if message else "")
+        self.set_class(bool(message), "shown")
+        if appeared:
+            self.call_after_refresh(self.scroll_visible, animate=False)
+
+
 class FormDialog(ModalScreen[ResultT | None], Generic[ResultT]):
-    """A titled form of labelled rows with an inline error and OK / Cancel."""
+    """A titled form of labelled rows with an inline error, OK / Cancel and its own footer."""
 
     BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="dialog.cancel"),
-        Binding("ctrl+s", "submit", "Save", id="dialog.submit", priority=True),
+        Binding(
+            "escape",
+            "cancel",
+            "Cancel",
+            id="dialog.cancel",
+            tooltip="Close without saving (asks first if you typed something)",
+        ),
+        Binding(
+            "ctrl+s", "submit", "Save", id="dialog.submit", priority=True, tooltip="Save this form"
+        ),
+        # `?` types a question mark in a field; the help is on F1 (and in the palette).
+        Binding(
+            "f1", "app.help", "Help", id="dialog.help", tooltip="Keys and how the wizard works"
+        ),
     ]
     TITLE_TEXT = ""
     OK_LABEL = "Save"
@@ -40,13 +76,27 @@ class FormDialog(ModalScreen[ResultT | None], Generic[ResultT]):
             yield Static(self.TITLE_TEXT, classes="dialog-title")
             yield from self.compose_intro()
             for label, widget in self.rows():
+                if isinstance(widget, Input):
+                    # A prefilled value (your name, a date) is edited, not replaced by the
+                    # first key typed.
+                    widget.select_on_focus = False
                 with Horizontal(classes="form-row"):
                     yield Label(label, classes="form-label")
                     yield widget
-            yield Static("", id="dialog-error", classes="error")
+            yield InlineError(id="dialog-error")
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.OK_LABEL, id="ok", variant="primary")
-                yield Button("Cancel", id="cancel")
+                yield Button(self.OK_LABEL, id="ok", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._as_opened = self._typed()
+
+    def _typed(self) -> dict[str | None, str]:
+        """What each field holds."""
+        fields: dict[str | None, str] = {w.id: w.value for w in self.query(Input)}
+        fields.update({w.id: w.text for w in self.query(TextArea)})
+        return fields
 
     def compose_intro(self) -> ComposeResult:
         return iter(())
@@ -73,13 +123,21 @@ class FormDialog(ModalScreen[ResultT | None], Generic[ResultT]):
         self.action_submit()
 
     def action_cancel(self) -> None:
-        self.dismiss(None)
+        if self._typed() == self._as_opened:
+            self.dismiss(None)
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                self.dismiss(None)
+
+        question = "Discard your changes?\n\nWhat you typed in this form is not saved."
+        self.app.push_screen(ConfirmDialog(question, "Discard", no="Keep editing"), answered)
 
     def action_submit(self) -> None:
         error = self.save()
-        if error:
-            self.query_one("#dialog-error", Static).update(f"✗ {error}")
-        else:
+        self.query_one("#dialog-error", InlineError).show(error or "")
+        if not error:
             self.dismiss(self.result())
 
     def save(self) -> str | None:
@@ -105,7 +163,7 @@ class NewSessionDialog(FormDialog[str]):
         yield Static("A name for this launch, e.g. acme-prod. It names the session file.")
 
     def rows(self) -> list[tuple[str, Widget]]:
-        return [("Name", Input(placeholder="acme-prod", id="name"))]
+        return [("Name", Input(placeholder="e.g. acme-prod", id="name"))]
 
     def save(self) -> str | None:
         name = self.value("name").strip()
@@ -155,11 +213,16 @@ class AttestDialog(_ItemDialog):
         yield Static(f"Evidence ({need}): {self.item.evidence.description}", classes="hint")
 
     def rows(self) -> list[tuple[str, Widget]]:
-        evidence = TextArea(id="evidence", soft_wrap=True, show_line_numbers=False)
+        evidence = TextArea(
+            id="evidence",
+            soft_wrap=True,
+            show_line_numbers=False,
+            placeholder="one link, file path or reference a line",
+        )
         return [
             ("Your name", Input(value=self.operator, id="by")),
             ("Note", Input(placeholder="what you checked", id="note")),
-            ("Evidence\n[dim]one link, path\nor reference\na line[/dim]", evidence),
+            ("Evidence", evidence),
         ]
 
     def save(self) -> str | None:
@@ -280,21 +343,23 @@ class ExportDialog(FormDialog[ExportChoice]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question."""
+    """A yes/no question; Esc answers no."""
 
     BINDINGS = [Binding("escape", "no", "No", id="confirm.no")]
 
-    def __init__(self, question: str, yes: str = "Yes") -> None:
+    def __init__(self, question: str, yes: str = "Yes", no: str = "Cancel") -> None:
         super().__init__()
         self.question = question
         self.yes = yes
+        self.no = no
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.question)
+            yield Static(self.question, markup=False)
             with Horizontal(classes="dialog-buttons"):
-                yield Button(self.yes, id="yes", variant="primary")
-                yield Button("Cancel", id="no")
+                yield Button(self.yes, id="yes", variant="primary", compact=True)
+                yield Button(self.no, id="no", compact=True)
+        yield Footer(compact=True)
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

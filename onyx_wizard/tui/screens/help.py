@@ -1,4 +1,4 @@
-"""The `?` help: the keys of the screen below, and how the wizard works."""
+"""The help (`?`, or F1 in a form): the keys of the screen below, and how the wizard works."""
 
 from __future__ import annotations
 
@@ -9,10 +9,15 @@ from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from onyx_wizard.tui.keys import key_name
+
 _ABOUT = """\
 The wizard walks Onyx's Production Launch Checklist. Items a machine can check are probed;
 the rest are attested by a person, with evidence. Every change is saved at once: quit any
 time and `onyx-wizard resume` brings you back to the item where you stopped.
+
+In a form, ? types a question mark: F1 opens this help there, and Ctrl+P finds any action.
+Esc leaves a form; if something typed would be lost, it asks first.
 
 Statuses: ✓ passed / attested · ○ pending · ✗ failed · ⟳ stale (too old, or a probe failed
 after the attestation) · ≈ waived (until its expiry) · – n/a (does not apply).
@@ -26,7 +31,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape", "dismiss_help", "Close", id="help.close"),
-        Binding("question_mark", "dismiss_help", "Close", show=False),
+        Binding("question_mark,f1", "dismiss_help", "Close", show=False),
     ]
 
     def __init__(self, below: Screen[object]) -> None:
@@ -35,16 +40,28 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         rows = []
-        for binding in [*self.below.BINDINGS, *self.app.BINDINGS]:
-            if isinstance(binding, Binding) and binding.description:
-                key = self.app.get_key_display(binding)
-                rows.append(f"  [b]{escape(key):>8}[/b]  {escape(binding.description)}")
-        rows.append(f"  [b]{escape('ctrl+p'):>8}[/b]  Command palette (every action)")
+        seen: set[str] = set()
+        # A modal screen (a dialog) stops the app's keys but for its priority ones (Quit).
+        app_keys = [b for b in self.app.BINDINGS if isinstance(b, Binding)]
+        if self.below.is_modal:
+            app_keys = [b for b in app_keys if b.priority]
+        for binding in [*self.below.BINDINGS, *app_keys]:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            action = binding.action.removeprefix("app.")
+            if action in seen:  # the screen's own key for an action wins over the app's
+                continue
+            seen.add(action)
+            key = key_name(self.app, binding)
+            rows.append(f"  [b]{escape(key):>8}[/b]  {escape(binding.description)}")
+        rows.append(f"  [b]{escape('Ctrl+P'):>8}[/b]  Command palette (every action)")
         with Vertical(classes="dialog help"):
             yield Static("Help", classes="dialog-title")
             with VerticalScroll():
                 yield Static("[b]Keys on this screen[/b]\n" + "\n".join(rows))
-                yield Static("\n" + escape(_ABOUT))
+                # One line a paragraph: the help's width does the wrapping.
+                about = "\n\n".join(" ".join(p.split()) for p in _ABOUT.split("\n\n"))
+                yield Static("\n" + escape(about))
             yield Static("Esc closes this help.", classes="hint")
 
     def action_dismiss_help(self) -> None:

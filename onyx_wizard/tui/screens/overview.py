@@ -66,13 +66,19 @@ class OverviewScreen(WizardScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="screen-title")
         yield GateBanner(id="gate")
+        # Resuming onto an item stacks this screen under it: its sections wait until it shows.
+        if self.is_active:
+            yield self._sections()
+
+    def _sections(self) -> ListView:
         verdict = evaluate(self.opened.session, self.opened.checklist)
-        yield ListView(*[SectionRow(progress) for progress in verdict.sections], id="sections")
+        return ListView(*[SectionRow(p) for p in verdict.sections], id="sections")
 
-    def on_screen_resume(self) -> None:
-        self.refresh_view()
+    async def on_screen_resume(self) -> None:
+        if self.is_active:
+            await self.refresh_view()
 
-    def refresh_view(self) -> None:
+    async def refresh_view(self) -> None:
         opened = self.opened
         profile = opened.session.profile
         verdict = evaluate(opened.session, opened.checklist)
@@ -81,8 +87,11 @@ class OverviewScreen(WizardScreen):
             f"checklist {opened.checklist.version}"
         )
         self.query_one(GateBanner).show(verdict)
-        for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
-            row.show(progress)
+        if not self.query(ListView):
+            await self.mount(self._sections(), after="#gate")
+        else:
+            for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
+                row.show(progress)
         self.query_one(ListView).focus()
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
@@ -91,9 +100,10 @@ class OverviewScreen(WizardScreen):
             self._open(event.item.section_id)
 
     def action_open_section(self) -> None:
-        row = self.query_one(ListView).highlighted_child
-        if isinstance(row, SectionRow):
-            self._open(row.section_id)
+        for sections in self.query(ListView):  # none until the screen has shown once
+            row = sections.highlighted_child
+            if isinstance(row, SectionRow):
+                self._open(row.section_id)
 
     def _open(self, section_id: str) -> None:
         self.post_message(OpenSection(section_id))

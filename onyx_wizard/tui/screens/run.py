@@ -30,9 +30,20 @@ from onyx_wizard.tui.messages import (
     ProbeStarted,
     RunFinished,
 )
+from onyx_wizard.tui.widgets import FittedTable, TableColumn
 
 if TYPE_CHECKING:
     from onyx_wizard.check import SessionRun
+
+# The message takes the width the other columns leave and wraps: a whole sentence shows at any
+# width. On a narrow terminal the reason code makes room and leads the message instead.
+COLUMNS = [
+    TableColumn("probe", "Probe"),
+    TableColumn("outcome", "Outcome", width=11),
+    TableColumn("reason", "Reason", optional=True),
+    TableColumn("time", "Time", width=6),
+    TableColumn("message", "Message", flex=True),
+]
 
 
 class RunScreen(WizardScreen):
@@ -60,16 +71,13 @@ class RunScreen(WizardScreen):
         yield Static(f"Run probes — {escape(what)}", classes="screen-title")
         yield Static("", id="run-status", classes="hint")
         yield ProgressBar(id="run-progress", show_eta=False)
-        yield DataTable(id="run-table", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(id="run-table", min_flex=32)
         yield Static("", id="run-detail")
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_column("Probe", key="probe", width=21)
-        table.add_column("Outcome", key="outcome", width=11)
-        table.add_column("Reason", key="reason", width=30)
-        table.add_column("Time", key="time", width=6)
-        table.add_column("Message", key="message")
+        # Toasts (the demo's notice) would sit over the results: this screen starts clear.
+        self.app.clear_notifications()
+        self.query_one(FittedTable).fill(COLUMNS, [])
         self.set_interval(0.1, self._tick)
         self.action_rerun()
 
@@ -89,10 +97,9 @@ class RunScreen(WizardScreen):
             self.query_one("#run-status", Static).update(f"✗ {escape(str(exc))}")
             return
         self.probe_ids = self.session_run.probe_ids
-        table = self.query_one(DataTable)
-        table.clear()
-        for probe_id in self.probe_ids:
-            table.add_row(probe_id, outcome_label("queued"), "", "", "", key=probe_id)
+        table = self.query_one(FittedTable)
+        queued = outcome_label("queued")
+        table.fill(COLUMNS, [(pid, {"probe": pid, "outcome": queued}) for pid in self.probe_ids])
         self.results = {}
         self._partial = {}
         bar = self.query_one(ProgressBar)
@@ -131,7 +138,7 @@ class RunScreen(WizardScreen):
         self.post_message(ProbeProgress(probe_id, fraction))
 
     def on_probe_started(self, message: ProbeStarted) -> None:
-        self.query_one(DataTable).update_cell(message.probe_id, "outcome", outcome_label("running"))
+        self.query_one(FittedTable).set_cells(message.probe_id, outcome=outcome_label("running"))
 
     def on_probe_progress(self, message: ProbeProgress) -> None:
         # A report queued by the scan thread may arrive after the run ended or was cancelled.
@@ -140,8 +147,8 @@ class RunScreen(WizardScreen):
             return
         if probe_id not in self.results and probe_id in self.probe_ids:
             self._partial[probe_id] = message.fraction
-            table = self.query_one(DataTable)
-            table.update_cell(probe_id, "outcome", f"◌ {message.fraction:4.0%}")
+            table = self.query_one(FittedTable)
+            table.set_cells(probe_id, outcome=f"◌ {message.fraction:4.0%}")
             self._update_bar()
 
     def _update_bar(self) -> None:
@@ -152,11 +159,13 @@ class RunScreen(WizardScreen):
     def on_probe_landed(self, message: ProbeLanded) -> None:
         result = message.result
         self.results[result.probe_id] = result
-        table = self.query_one(DataTable)
-        table.update_cell(result.probe_id, "outcome", outcome_label(result.outcome))
-        table.update_cell(result.probe_id, "reason", result.reason_code)
-        table.update_cell(result.probe_id, "time", f"{result.duration_ms / 1000:.1f} s")
-        table.update_cell(result.probe_id, "message", result.message, update_width=True)
+        self.query_one(FittedTable).set_cells(
+            result.probe_id,
+            outcome=outcome_label(result.outcome),
+            reason=result.reason_code,
+            time=f"{result.duration_ms / 1000:.1f} s",
+            message=result.message,
+        )
         self._update_bar()
         self._describe_highlighted()
 
@@ -182,10 +191,10 @@ class RunScreen(WizardScreen):
         if message.how == "failed":
             self.query_one("#run-status", Static).update(f"✗ {escape(message.error)}")
             return
-        table = self.query_one(DataTable)
+        table = self.query_one(FittedTable)
         for probe_id in self.probe_ids:
             if probe_id not in self.results:
-                table.update_cell(probe_id, "outcome", outcome_label("cancelled"))
+                table.set_cells(probe_id, outcome=outcome_label("cancelled"))
         self._record()
         counts: dict[str, int] = {}
         for result in self.results.values():

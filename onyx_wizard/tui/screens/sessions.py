@@ -7,17 +7,33 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import EnterSession
+from onyx_wizard.tui.widgets import FittedTable, TableColumn
 
 if TYPE_CHECKING:
     from onyx_wizard.progress import SessionRow
 
 
+# The app column takes the width the others leave.
+COLUMNS = [
+    TableColumn("name", "Name"),
+    TableColumn("app", "App", flex=True),
+    TableColumn("environment", "Environment"),
+    TableColumn("progress", "Progress"),
+    TableColumn("saved", "Last saved"),
+]
+
+
 class SessionsScreen(WizardScreen):
-    """Pick a session to resume, or start a new one."""
+    """Pick a session to resume, or start a new one.
+
+    With `opening`, the screen resumes that session as soon as its first frame is drawn:
+    `onyx-wizard resume` shows something at once and reads the session after.
+    """
 
     BINDINGS = [
         Binding("enter", "open", "Open", id="sessions.open", tooltip="Resume the selected session"),
@@ -25,24 +41,42 @@ class SessionsScreen(WizardScreen):
         Binding("r", "reload", "Reload", id="sessions.reload", tooltip="Read the sessions again"),
     ]
 
+    def __init__(self, opening: str = "") -> None:
+        super().__init__()
+        self.opening = opening
+        self._rows: list[SessionRow] = []
+
     def compose_body(self) -> ComposeResult:
         yield Static("Sessions", classes="screen-title")
-        yield Static("Reading sessions…", id="sessions-hint", classes="hint")
-        yield DataTable(id="sessions", cursor_type="row", zebra_stripes=True)
+        hint = f"Opening session {escape(self.opening)}…" if self.opening else "Reading sessions…"
+        yield Static(hint, id="sessions-hint", classes="hint")
+        yield FittedTable(id="sessions", wrap=False, min_flex=12)
 
     def on_mount(self) -> None:
-        self._rows: list[SessionRow] = []
-        table = self.query_one(DataTable)
-        table.add_columns("Name", "App", "Environment", "Progress", "Last saved")
+        table = self.query_one(FittedTable)
+        table.fill(COLUMNS, [])
         table.focus()
+        if self.opening:
+            self.call_after_refresh(self._open_first)
+
+    def _open_first(self) -> None:
+        self.post_message(EnterSession(self.opening, "resume"))
+        self.opening = ""
+        # Shown still (the session could not be opened): list the sessions instead.
+        self.action_reload()
 
     def on_screen_resume(self) -> None:
-        self.action_reload()
+        if not self.opening:
+            self.action_reload()
 
     def action_reload(self) -> None:
         # Reading and checking every session file happens off the UI thread, after the
         # first frame: the list fills in a moment later and the keys answer meanwhile.
-        self.call_after_refresh(self._read_sessions)
+        self.call_after_refresh(self._read_if_shown)
+
+    def _read_if_shown(self) -> None:
+        if self.is_active:
+            self._read_sessions()
 
     @work(thread=True, exclusive=True, group="sessions")
     def _read_sessions(self) -> None:
@@ -53,13 +87,19 @@ class SessionsScreen(WizardScreen):
 
     def _show(self, rows: list[SessionRow]) -> None:
         self._rows = rows
-        table = self.query_one(DataTable)
-        table.clear()
-        for row in rows:
-            app = "⚠ unreadable file" if row.error else row.app_name
-            table.add_row(
-                row.name, app, row.environment, row.progress, row.saved, key=str(row.path)
-            )
+        cells = [
+            {
+                "name": row.name,
+                "app": f"⚠ cannot be read: {row.error}" if row.error else row.app_name,
+                "environment": row.environment,
+                "progress": row.progress,
+                "saved": row.saved,
+            }
+            for row in rows
+        ]
+        self.query_one(FittedTable).fill(
+            COLUMNS, [(str(r.path), c) for r, c in zip(rows, cells, strict=True)]
+        )
         hint = self.query_one("#sessions-hint", Static)
         if rows:
             hint.update("Enter resumes the selected session · n starts a new one · ? help")
