@@ -360,6 +360,8 @@ def _merged(
     (the wizard and `check NAME`, say) never lose each other's changes."""
 
     def change(self: OpenSession, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        if self.read_only:
+            raise SessionError(f"this session is open read-only: {self.read_only}")
         with self._save_lock():
             self._catch_up()
             return method(self, *args, **kwargs)
@@ -390,6 +392,8 @@ class OpenSession:
     # A change kept in memory that could not be saved (e.g. a full disk); the next save
     # writes it, and no re-read may drop it.
     unsaved: bool = field(default=False, init=False)
+    # Why this session may not be changed here ("" when it may): e.g. another wizard has it open.
+    read_only: str = field(default="", init=False)
 
     def __post_init__(self) -> None:
         self._signature = _signature(self.path)

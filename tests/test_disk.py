@@ -128,3 +128,38 @@ def test_check_prints_its_report_when_only_the_save_fails(
     assert "were not saved into session 'acme'" in done.stderr
     assert done.returncode == 3 and "Traceback" not in done.stderr
     assert open_session("acme").session.probes == {}
+
+
+async def test_the_wizard_keeps_a_change_the_disk_refused_and_saves_it_later(
+    small_disk: SmallDisk,
+) -> None:
+    from textual.widgets import TextArea
+
+    from onyx_wizard.tui.app import WizardApp
+    from onyx_wizard.tui.screens.item import ItemScreen
+    from onyx_wizard.tui.widgets import SavedIndicator
+
+    new_session("acme")
+    app = WizardApp(session="acme")
+    app.RETRY_EVERY = 0.2
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        app.session.text_filter = str
+        app.push_screen(ItemScreen(NAME_ITEM))
+        await pilot.pause()
+        small_disk.fill()
+        await pilot.press("a")
+        await pilot.pause()
+        app.screen.query_one("#evidence", TextArea).insert("ONYX-1")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ItemScreen)  # the change was taken
+        indicator = app.screen.query_one(SavedIndicator)
+        assert "not saved" in str(indicator.render()) and indicator.region.area > 0
+        assert NAME_ITEM not in load_session(app.session.path).items
+        small_disk.free()
+        for _ in range(50):
+            await pilot.pause(0.1)
+            if not app.unsaved:
+                break
+        assert "✓ saved" in str(app.screen.query_one(SavedIndicator).render())
+    assert load_session(open_session("acme").path).items[NAME_ITEM].evidence == ["ONYX-1"]

@@ -203,3 +203,46 @@ async def test_clear_asks_first_and_the_history_keeps_what_was_cleared() -> None
     assert REQUIRED_ITEM not in session.items
     last = session.history[-1]
     assert last.action == "cleared" and "note: portal approval" in last.detail
+
+
+# --- one wizard changes a session at a time -------------------------------------------------------
+
+
+async def test_a_session_open_in_another_wizard_is_offered_read_only_or_after_a_wait() -> None:
+    from onyx_wizard.files import FileLock
+    from onyx_wizard.session import lock_path
+
+    opened = new_session("acme", profile=Profile(features=FEATURES))
+    other = FileLock(lock_path(opened.path, "open"))
+    other.acquire()  # another wizard (its lock, as another process would hold it)
+    try:
+        app = WizardApp(session="acme")
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            question = shown_text(app.screen.query_one(Static))
+            assert "is open in onyx-wizard (pid" in question and "read-only" in question
+            await pilot.click("#no")  # read-only
+            await settle(pilot)
+            app.push_screen(ItemScreen(REQUIRED_ITEM))
+            await settle(pilot)
+            await pilot.press("a")
+            await settle(pilot)
+            # Looking is fine; a change is refused with the reason.
+            error = app.apply(lambda: app.session.attest(REQUIRED_ITEM, "x", evidence=["X-1"]))
+            assert error is not None and "read-only" in error
+        # Wait: the session opens once the other wizard lets go.
+        app = WizardApp(session="acme")
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            await pilot.click("#yes")  # wait
+            await settle(pilot)
+            other.release()
+            for _ in range(30):
+                await pilot.pause(0.1)
+                if app.opened is not None:
+                    break
+            assert app.opened is not None and not app.opened.read_only
+    finally:
+        other.release()
+    assert REQUIRED_ITEM not in open_session("acme").session.items

@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
+from textual.timer import Timer
 
 from onyx_wizard.tui.messages import (
     EditProfile,
@@ -27,6 +28,7 @@ from onyx_wizard.tui.messages import (
 )
 
 if TYPE_CHECKING:
+    from onyx_wizard.files import FileLock
     from onyx_wizard.session import OpenSession
 
 
@@ -42,6 +44,10 @@ class WizardApp(App[int]):
     ]
 
     saved_at: reactive[datetime | None] = reactive(None)
+    # Why the last change is not on disk yet ("" when everything is saved): the change is kept
+    # in memory and the wizard retries until it is written.
+    unsaved: reactive[str] = reactive("")
+    RETRY_EVERY = 3.0
 
     def __init__(
         self,
@@ -57,6 +63,9 @@ class WizardApp(App[int]):
         self._notice = notice
         # The demo's files (session, exports) and keys go when it ends: screens say so.
         self.demo = demo
+        self._retry_timer: Timer | None = None
+        self._open_lock: FileLock | None = None  # held while a session is open here
+        self._waiting: Timer | None = None
 
     def get_default_screen(self) -> Screen[None]:
         from onyx_wizard.tui.screens.sessions import SessionsScreen
@@ -73,17 +82,90 @@ class WizardApp(App[int]):
             self.notify(self._notice, timeout=12)
 
     def open(self, name: str, start: str = "overview") -> bool:
-        """Open a session and show its overview (and the profile or last item, if asked)."""
+        """Open a session and show its overview (and the profile or last item, if asked).
+
+        A session open in another wizard is offered read-only, or opened once that one closes.
+        """
         from onyx_wizard.session import SessionError, open_session
-        from onyx_wizard.tui.screens.item import ItemScreen
-        from onyx_wizard.tui.screens.overview import OverviewScreen
-        from onyx_wizard.tui.screens.profile import ProfileScreen
 
         try:
             opened = open_session(name)
         except SessionError as exc:
             self.notify(str(exc), title="Cannot open session", severity="error", timeout=15)
             return False
+        if not self._hold(opened):
+            self._ask_read_only_or_wait(opened, start)
+            return False
+        self._show(opened, start)
+        return True
+
+    def _hold(self, opened: OpenSession) -> bool:
+        """Take the session's open lock (one wizard changes a session at a time)."""
+        from onyx_wizard.files import FileLock, LockBusy
+        from onyx_wizard.session import lock_path
+
+        path = lock_path(opened.path, "open")
+        if self._open_lock is not None and self._open_lock.path == path:
+            return True  # this wizard holds it already
+        lock = FileLock(path)
+        try:
+            lock.acquire(timeout=0)
+        except LockBusy:
+            return False
+        except OSError:
+            pass  # a folder we cannot lock in (read-only disk): nothing to share it with either
+        self._release_session()
+        self._open_lock = lock
+        return True
+
+    def on_unmount(self) -> None:
+        self._release_session()
+
+    def _release_session(self) -> None:
+        if self._open_lock is not None:
+            self._open_lock.release()
+            self._open_lock = None
+
+    def _ask_read_only_or_wait(self, opened: OpenSession, start: str) -> None:
+        from onyx_wizard.files import FileLock
+        from onyx_wizard.session import lock_path
+        from onyx_wizard.tui.dialogs import ConfirmDialog
+
+        holder = FileLock(lock_path(opened.path, "open")).holder() or "another onyx-wizard"
+        question = (
+            f"Session {opened.name} is open in {holder}.\n\nOpen it read-only (look, change "
+            "nothing), or wait until the other wizard closes it?"
+        )
+
+        def answered(wait: bool | None) -> None:
+            if wait:
+                self.notify(f"Waiting for {opened.name} to be closed elsewhere…", timeout=5)
+                self._waiting = self.set_interval(1.0, lambda: self._try_again(opened, start))
+                return
+            opened.read_only = f"it is open in {holder}"
+            self._show(opened, start)
+            self.notify(
+                f"Read-only: {opened.name} is open in {holder}.", title="Read-only", timeout=10
+            )
+
+        self.push_screen(ConfirmDialog(question, yes="Wait", no="Read-only"), answered)
+
+    def _try_again(self, opened: OpenSession, start: str) -> None:
+        if not self._hold(opened):
+            return
+        if self._waiting is not None:
+            self._waiting.stop()
+            self._waiting = None
+        from onyx_wizard.session import open_session
+
+        self._show(open_session(opened.path), start)  # its newest state
+        self.notify(f"{opened.name} is yours now.")
+
+    def _show(self, opened: OpenSession, start: str) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+        from onyx_wizard.tui.screens.overview import OverviewScreen
+        from onyx_wizard.tui.screens.profile import ProfileScreen
+
         self.opened = opened
         self.saved_at = opened.session.updated_at
         while len(self.screen_stack) > 1:
@@ -95,9 +177,8 @@ class WizardApp(App[int]):
             try:
                 opened.checklist.item(opened.session.cursor)
             except KeyError:
-                return True
+                return
             self.push_screen(ItemScreen(opened.session.cursor))
-        return True
 
     @property
     def session(self) -> OpenSession:
@@ -115,11 +196,47 @@ class WizardApp(App[int]):
         except (SessionError, ValueError) as exc:
             return str(exc)
         except OSError as exc:
-            message = f"Could not save the session: {exc}"
-            self.notify(message, severity="error", timeout=15)
-            return message
+            if not self.session.unsaved:
+                return f"Could not save the session: {exc.strerror or exc}"
+            # The change is made and kept in memory; only the disk refused it. Say so, and
+            # write it as soon as the disk takes it.
+            self._not_saved(exc)
+            return None
         self.saved_at = self.session.session.updated_at
         return None
+
+    def _not_saved(self, exc: OSError) -> None:
+        why = exc.strerror or str(exc)
+        if not self.unsaved:
+            self.notify(
+                f"Could not save the session ({why}). The change is kept; the wizard tries "
+                f"again every {self.RETRY_EVERY:g} s.",
+                title="Not saved yet",
+                severity="error",
+                timeout=15,
+            )
+            self._retry_timer = self.set_interval(self.RETRY_EVERY, self._retry_save)
+        self.unsaved = why
+
+    def _retry_save(self) -> None:
+        opened = self.opened
+        if opened is None or not opened.unsaved:
+            self.unsaved = ""
+            return
+        try:
+            opened.retry_save()
+        except OSError as exc:
+            self.unsaved = exc.strerror or str(exc)
+            return
+        except Exception as exc:  # e.g. the save lock is busy: try again next time
+            self.unsaved = str(exc)
+            return
+        self.unsaved = ""
+        self.saved_at = opened.session.updated_at
+        self.notify("Saved: the kept change is on disk now.")
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
 
     # --- navigation: what the screens ask for --------------------------------------------------
 

@@ -44,6 +44,10 @@ class WizardScreen(Screen[None]):
         if self.wizard.opened is not None:
             indicator.session_name = self.wizard.opened.name
         self.watch(self.app, "saved_at", self._saved, init=True)
+        self.watch(self.app, "unsaved", self._unsaved, init=True)
+
+    def _unsaved(self, unsaved: str) -> None:
+        self.query_one(SavedIndicator).unsaved = unsaved
 
     def _saved(self, saved_at: object) -> None:
         indicator = self.query_one(SavedIndicator)

@@ -23,9 +23,12 @@ class SavedIndicator(Static):
 
     saved_at: reactive[datetime | None] = reactive(None)
     session_name: reactive[str] = reactive("")
+    unsaved: reactive[str] = reactive("")
 
     def render(self) -> str:
         name = f"session {self.session_name}" if self.session_name else "no session open"
+        if self.unsaved:
+            return f"{name}  ·  ✗ not saved ({self.unsaved}) — the change is kept, retrying"
         if self.saved_at is None:
             return name
         stamp = self.saved_at.astimezone().strftime("%H:%M:%S")

@@ -34,9 +34,11 @@ class SectionRow(ListItem):
 
     def show(self, progress: SectionProgress) -> None:
         self.progress = p = progress
-        self.query_one(ProgressBar).update(total=p.total, progress=p.done)
-        counts = section_counts(p)
-        self.query_one(".section-counts", Label).update(counts)
+        bars = self.query(ProgressBar)
+        if not bars:  # mounted as the app closes, before its children were composed
+            return
+        bars.first().update(total=p.total, progress=p.done)
+        self.query_one(".section-counts", Label).update(section_counts(p))
 
 
 class OverviewScreen(WizardScreen):
