@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -246,3 +247,39 @@ async def test_a_session_open_in_another_wizard_is_offered_read_only_or_after_a_
     finally:
         other.release()
     assert REQUIRED_ITEM not in open_session("acme").session.items
+
+
+# --- the demo says its exports go with it ------------------------------------------------------
+
+
+async def test_a_demo_export_says_its_files_go_when_the_demo_ends(
+    real_keyring: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import secrets as pysecrets
+
+    from textual.widgets import Button
+
+    from onyx_wizard.attestation import keys
+    from onyx_wizard.secrets import SERVICE_VARIABLE
+
+    monkeypatch.setenv(SERVICE_VARIABLE, f"onyx-wizard-test-{pysecrets.token_hex(4)}")
+    new_session("demo", profile=Profile(features=FEATURES))
+    app = WizardApp(session="demo", demo=True)
+    try:
+        async with app.run_test(size=(100, 30), notifications=True) as pilot:
+            await pilot.press("v")
+            await settle(pilot)
+            await pilot.press("d")  # a draft: the demo session is not ready
+            await settle(pilot)
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)  # no key yet: generate one
+            app.screen.query_one("#yes", Button).press()
+            await settle(pilot)
+            panel = app.screen.query_one("#export-result", Static)
+            assert on_screen(panel)
+            said = shown_text(panel)
+            assert "Draft attestation of demo" in said
+            assert "removed when the demo ends" in said and "copy them elsewhere" in said
+    finally:
+        keys.delete("default")
