@@ -100,6 +100,23 @@ def compare(
     return changes
 
 
+def since_export(
+    envelope: bytes,
+    checklist: Checklist,
+    probes_now: Mapping[str, ProbeNow],
+    evidence_dir: Path | None,
+    now: datetime,
+    within_days: int = 14,
+) -> tuple[LaunchReadiness, list[Change]]:
+    """The changes since one of this session's own exports (its signatures are not checked:
+    it is the operator's own file; `drift` verifies against trusted keys)."""
+    from onyx_wizard.attestation import parse_envelope
+    from onyx_wizard.attestation.export import read_attestation
+
+    signed = read_attestation(parse_envelope(envelope))
+    return signed, compare(signed, checklist, probes_now, evidence_dir, now, within_days)
+
+
 def _expiry(
     item_id: str, what: str, ends: datetime, now: datetime, soon: timedelta
 ) -> list[Change]:

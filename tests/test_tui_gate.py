@@ -8,6 +8,7 @@ at 80×24 unless it says otherwise.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from textual.app import App
@@ -283,3 +284,25 @@ async def test_a_demo_export_says_its_files_go_when_the_demo_ends(
             assert "removed when the demo ends" in said and "copy them elsewhere" in said
     finally:
         keys.delete("default")
+
+
+async def test_the_review_shows_what_changed_since_the_last_export(tmp_path: Path) -> None:
+    from conftest import make_ready_session
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from onyx_wizard.attestation import export_session
+
+    ready = make_ready_session("acme", tmp_path / "evidence")
+    export_session(
+        ready.opened, tmp_path / "acme.attestation.json", private_key=Ed25519PrivateKey.generate()
+    )
+    ready.drill_log.write_text("rewritten after the export\n")
+    app = WizardApp(session="acme")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v")
+        await settle(pilot)
+        panel = app.screen.query_one("#drift", Static)
+        assert on_screen(panel)
+        said = shown_text(panel)
+        assert "Since the last export (acme.attestation.json" in said
+        assert "logs/support-drill.txt: changed since it was signed" in said

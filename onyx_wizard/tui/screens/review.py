@@ -42,6 +42,7 @@ class ReviewScreen(ItemListScreen):
         yield GateBanner(id="gate")
         yield Static("", id="export-result")
         yield Static("", id="review-hint", classes="hint")
+        yield Static("", id="drift")
         yield OptionList(id="blockers")
 
     def on_screen_resume(self) -> None:
@@ -75,6 +76,49 @@ class ReviewScreen(ItemListScreen):
         if verdict.blockers:
             options.highlighted = 0
         options.focus()
+        self._show_drift()
+
+    def _show_drift(self) -> None:
+        """What changed since this session's last export, as `onyx-wizard drift` reports it."""
+        from pathlib import Path
+
+        from onyx_wizard.drift import ProbeNow, since_export
+        from onyx_wizard.errors import OnyxError
+        from onyx_wizard.session import now
+
+        panel = self.query_one("#drift", Static)
+        opened = self.opened
+        exported = [Path(p) for p in opened.session.exports if p.endswith(".json")]
+        last = next((p for p in reversed(exported) if p.is_file()), None)
+        if last is None:
+            panel.update("")
+            return
+        profile = opened.session.profile
+        folder = Path(profile.evidence_dir).expanduser() if profile.evidence_dir else None
+        probes = {
+            pid: ProbeNow(record.outcome, record.reason_code)
+            for pid, record in opened.session.probes.items()
+        }
+        try:
+            signed, changes = since_export(
+                last.read_bytes(), opened.checklist, probes, folder, now()
+            )
+        except (OnyxError, OSError, ValueError) as exc:
+            panel.update(escape(f"Since the last export ({last.name}): cannot be read ({exc})"))
+            return
+        stamp = signed.generated_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        head = f"Since the last export ({last.name}, {stamp}): "
+        if not changes:
+            panel.update(escape(head + "nothing changed ✓"))
+            return
+        lines = [head + f"{sum(c.regression for c in changes)} regression(s)"]
+        for change in changes[:6]:
+            mark = "✗" if change.regression else "!"
+            where = f"{change.item_id}: " if change.item_id else ""
+            lines.append(f"  {mark} {change.kind} {where}{change.detail}")
+        if len(changes) > 6:
+            lines.append(f"  … and {len(changes) - 6} more (onyx-wizard drift lists them all)")
+        panel.update(escape("\n".join(lines)))
 
     # --- export -----------------------------------------------------------------------------
 
@@ -157,6 +201,7 @@ class ReviewScreen(ItemListScreen):
             self._show_error(str(exc))
             return
         self.wizard.saved_at = opened.session.updated_at
+        self._show_drift()
         lines = export_summary(opened.name, result)
         lines[0] = f"✓ {lines[0]}"
         if self.wizard.demo and result.envelope_path.resolve().is_relative_to(paths.data_dir()):
