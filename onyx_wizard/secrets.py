@@ -56,7 +56,7 @@ _LABELS = {
     SecretKey.VALID_ACCESS_TOKEN: "A valid access token (for comparison)",
     SecretKey.EXPIRED_ACCESS_TOKEN: "An expired access token",
     SecretKey.REVOKED_ACCESS_TOKEN: "A revoked access token",
-    SecretKey.REVOCATION_ACCESS_TOKEN: "A valid token of the test user the revocation probe revokes",
+    SecretKey.REVOCATION_ACCESS_TOKEN: "A token of the test user the revocation probe revokes",
 }
 
 FIX = (
