@@ -30,9 +30,14 @@ def crashing() -> Iterator[DemoDeployment]:
         yield deployment
 
 
+# It revokes the demo's test user on its first run, by design, so later runs skip it.
+CHANGES_THE_APP = {"access-revocation"}
+
+
 def outcomes(deployment: DemoDeployment) -> dict[str, tuple[Outcome, str]]:
     profile = deployment.profile()
     probe_ids, _ = check.select(load_checklist(), profile)
+    probe_ids = [pid for pid in probe_ids if pid not in CHANGES_THE_APP]
     run = asyncio.run(check.run_check(probe_ids, profile, deployment.secrets()))
     return {r.probe_id: (r.outcome, r.reason_code) for r in run.results}
 

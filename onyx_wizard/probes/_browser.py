@@ -8,6 +8,7 @@ callback, open-redirect and session-cookie probes use both.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,6 +26,9 @@ from onyx_wizard.probes._context import ProbeContext, Response
 MAX_HOPS = 3  # same-host requests after the first one (redirects, form submissions, refreshes)
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MAX_REFRESH_DELAY = 10  # seconds; a longer meta refresh is a page to read, not a redirect
+# Pages larger than this are parsed in a worker thread: a megabyte of tags keeps the HTML parser
+# busy for seconds, and the event loop (the other probes, every deadline) must not wait for it.
+INLINE_PAGE = 64 * 1024
 
 
 async def fetch_fresh(
@@ -458,6 +462,16 @@ def is_html(response: Response) -> bool:
     return response.body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html"))
 
 
+async def page_of(response: Response) -> Page | None:
+    """The parsed page of an HTML answer (None for any other), parsed off the event loop when
+    it is large."""
+    if not is_html(response):
+        return None
+    if len(response.body) <= INLINE_PAGE:
+        return parse_page(response.text)
+    return await asyncio.to_thread(parse_page, response.text)
+
+
 def redirect_values(response: Response) -> list[tuple[str, str]]:
     """Every place the answer sends the browser on: (where, raw value) of the Location header,
     the Refresh header and a <meta http-equiv=refresh>, as the server wrote them."""
@@ -505,10 +519,35 @@ class Walk:
     detail: str = ""
     forms_submitted: tuple[str, ...] = ()  # "POST https://…" of each form submitted
     steps: tuple[str, ...] = ()  # how the browser moved on after each answer: "302", "a form"…
+    next_url: str = ""  # with TOO_MANY_HOPS: where the browser was to go next
 
     @property
     def evidence(self) -> list[dict[str, Any]]:
         return [response.evidence for response in self.chain]
+
+    @property
+    def loop(self) -> str:
+        """The URL a walk that ran out of hops was sent back to, again, with nothing changed on
+        the way (no cookie set since its first visit): a loop no browser gets out of. ''
+        when the walk did not end so."""
+        if self.stop is not Stop.TOO_MANY_HOPS or not self.next_url:
+            return ""
+        urls = [response.url for response in self.chain]
+        if self.next_url not in urls:
+            return ""
+        since = self.chain[urls.index(self.next_url) :]
+        if any(response.set_cookies() for response in since):
+            return ""  # the browser's state changed: the next round may go elsewhere
+        return self.next_url
+
+    def loop_message(self) -> str:
+        """A sentence for a walk that went round in a loop ('' when it did not)."""
+        if not self.loop:
+            return ""
+        return (
+            f"{self.chain[0].url} sends the browser round in a loop, back to {self.loop}: it "
+            "never reaches a page (browsers stop with 'too many redirects')"
+        )
 
     @property
     def last(self) -> Response:
@@ -627,7 +666,8 @@ async def browse(
             )
         chain.append(response)
         jar.update(response.url, response.set_cookies())
-        step = _next_step(response, request, submit_forms, origin)
+        page = await page_of(response) if 200 <= response.status < 300 else None
+        step = _next_step(response, request, submit_forms, origin, page)
         if isinstance(step, tuple):
             stop, detail = step
             return walk(stop=stop, detail=detail)
@@ -644,6 +684,7 @@ async def browse(
                 stop=Stop.TOO_MANY_HOPS,
                 detail=f"{url} still had not left its host after {max_hops} further requests "
                 f"on it (the last went on to {step.url})",
+                next_url=step.url,
             )
         if step.note.startswith("submitted"):
             forms.append(f"{step.method} {step.url}")
@@ -651,9 +692,14 @@ async def browse(
 
 
 def _next_step(
-    response: Response, request: _Request, submit_forms: bool, origin: tuple[str, str, int | None]
+    response: Response,
+    request: _Request,
+    submit_forms: bool,
+    origin: tuple[str, str, int | None],
+    page: Page | None,
 ) -> _Request | tuple[Stop, str]:
-    """Where the browser goes after `response`, or why it stays."""
+    """Where the browser goes after `response` (whose parsed `page` is given), or why it
+    stays."""
     where = f"{request.method} {response.url}"
     if response.status in REDIRECT_STATUSES:
         if not response.location.strip():
@@ -664,7 +710,6 @@ def _next_step(
     if not 200 <= response.status < 300:
         return Stop.NOT_REDIRECT, f"{where} answered {response.status}"
     refresh = response.headers.get("refresh", "")
-    page = parse_page(response.text) if is_html(response) else None
     if not refresh and page is not None and page.refresh:
         refresh = page.refresh
     if refresh:

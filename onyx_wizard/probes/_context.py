@@ -3,15 +3,18 @@
 Each probe's client has its own connection pool (the TLS trust store is shared), so a connection
 another probe's request left broken is never handed to it. The client follows no redirects unless
 a probe asks, times out after 5 s to connect and 10 s to read, reads at most 1 MiB of a body, and
-verifies TLS against the system CAs plus the profile's `ca_bundle`. `ProbeContext.fetch` sends an
-idempotent request once more, on a fresh connection, when its connection dropped. Evidence taken
-through `fetch` is redacted: secret values, the Authorization header and cookie values never
-reach it.
+verifies TLS against the system CAs plus the profile's `ca_bundle`. A probe has at most 6
+requests in flight however far it fans out, and reads at most 16 MiB of answers in a run.
+`ProbeContext.fetch` sends an idempotent request once more, on a fresh connection, when its
+connection dropped. Evidence taken through `fetch` is redacted: secret values, the Authorization
+header and cookie values never reach it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import itertools
 import re
 import ssl
 import threading
@@ -22,15 +25,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from onyx_wizard.errors import OnyxError
-from onyx_wizard.probes._model import body_digest
+from onyx_wizard.probes._model import Findings, body_digest
+from onyx_wizard.probes._resolve import NameResolver, ProbeNetwork
 from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
 
 MAX_BODY = 1024 * 1024
-MAX_CONNECTIONS = 6  # per probe
+# Bodies read by one probe in one run, all answers together: 400 origins against a server that
+# sends 2 GB to each request must not cost 800 MiB.
+MAX_READ = 16 * 1024 * 1024
+# What a probe that judges only status and headers reads of a body: the digest in the evidence,
+# and the whole of a small answer, so its connection can be used again.
+HEADERS_ONLY_BODY = 16 * 1024
+MAX_CONNECTIONS = 6  # per probe; also the most requests a probe has in flight
+# How many answers a probe that ran out of time shows in its evidence.
+_SHOWN_WHEN_UNFINISHED = 10
 USER_AGENT = "onyx-wizard-probe/1"
 # Requests that may be sent twice without changing anything on the server (RFC 9110 §9.2.2).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -69,6 +82,7 @@ class ProbeSettings:
     read_timeout: float = 10.0
     deadline: float = 30.0
     max_body: int = MAX_BODY
+    max_read: int = MAX_READ
 
 
 @dataclass
@@ -82,6 +96,7 @@ class Response:
     body: bytes
     elapsed_ms: int
     evidence: dict[str, Any]
+    truncated: bool = False  # the body was longer than what was read of it
 
     @property
     def text(self) -> str:
@@ -97,6 +112,10 @@ class Response:
 
 class ProbeSetupError(OnyxError):
     """The probes cannot start (e.g. an unreadable CA bundle); the message says why."""
+
+
+class ReadLimitReached(Exception):
+    """A probe's answers ran past the bytes it may read in one run; the message says how far."""
 
 
 def make_ssl_context(profile: Profile) -> ssl.SSLContext:
@@ -123,7 +142,18 @@ def _ssl_context(ca_bundle: str, mtime: float) -> ssl.SSLContext:
     return context
 
 
-def new_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
+def resolver_for(profile: Profile, settings: ProbeSettings) -> NameResolver:
+    """Name resolution as the probes do it for this profile (see `_resolve`)."""
+    return NameResolver(
+        profile.dns_nameserver,
+        domain_host(profile) if profile.production_domain else "",
+        settings.connect_timeout,
+    )
+
+
+def new_transport(
+    ssl_context: ssl.SSLContext, resolver: NameResolver | None = None
+) -> httpx.AsyncHTTPTransport:
     """A connection pool of its own, as DESIGN.md sets the probes' HTTP up.
 
     Requests go to the transport itself, not through an `httpx.AsyncClient`: a client prepares
@@ -131,15 +161,22 @@ def new_transport(ssl_context: ssl.SSLContext) -> httpx.AsyncHTTPTransport:
     one (`https:%2F%2Fevil.example/`) that the probes must judge, not fail on. So nothing here
     follows redirects, keeps cookies or reads proxies from the environment.
     """
-    return httpx.AsyncHTTPTransport(
-        verify=ssl_context,
-        # A few connections per probe: requests queue for them rather than each paying for a
-        # TLS handshake of its own, which is most of a probe run's CPU on both sides.
-        limits=httpx.Limits(
-            max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
-        ),
-        trust_env=False,
+    # A few connections per probe: requests queue for them rather than each paying for a TLS
+    # handshake of its own, which is most of a probe run's CPU on both sides.
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS
     )
+    transport = httpx.AsyncHTTPTransport(verify=ssl_context, limits=limits, trust_env=False)
+    # httpx cannot hand its pool a network backend; this pool is the one it builds, plus the
+    # probes' name resolution (bounded, cancellable, RFC 6761 names kept local).
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=ssl_context,
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        network_backend=ProbeNetwork(resolver or NameResolver()),
+    )
+    return transport
 
 
 def build_request(
@@ -171,7 +208,8 @@ class ProbeContext:
     """Everything a probe may use; made by `ProbeContext.create`, closed with `aclose`.
 
     A probe that works for long off the event loop (a scan in a thread) reports its progress
-    with `report_progress` and stops when `cancelled` is set.
+    with `report_progress` and stops when `cancelled` is set. A probe builds its result from
+    `findings`, so what it found survives its deadline or a failure.
     """
 
     profile: Profile
@@ -182,6 +220,31 @@ class ProbeContext:
     on_progress: Callable[[str, float], None] | None = None
     cancelled: threading.Event = field(default_factory=threading.Event)
     scan_artifacts: tuple[Path, ...] = ()
+    resolver: NameResolver = field(default_factory=NameResolver)
+    # At most this many requests (or TLS handshakes) of the probe at a time.
+    gate: asyncio.Semaphore = field(
+        default_factory=lambda: asyncio.Semaphore(MAX_CONNECTIONS), repr=False
+    )
+    bytes_read: int = 0  # of answers' bodies, against settings.max_read
+    # What the probe had when it stopped: its findings, answers, and requests still out.
+    found: Findings | None = None
+    answers: int = 0
+    first_answers: list[dict[str, Any]] = field(default_factory=list)
+    waiting: dict[int, tuple[str, str, float]] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count, repr=False)
+
+    def findings(self, probe_id: str) -> Findings:
+        """The probe's findings, kept here so that they outlive its deadline."""
+        self.found = Findings(probe_id)
+        return self.found
+
+    def still_waiting(self) -> list[str]:
+        """The requests in flight, oldest first: "GET https://… (for 12.0 s)"."""
+        now = time.perf_counter()
+        return [
+            f"{method} {url} (for {now - since:.1f} s)"
+            for method, url, since in sorted(self.waiting.values(), key=lambda w: w[2])
+        ]
 
     def report_progress(self, probe_id: str, fraction: float) -> None:
         """Tell the runner how far a probe is (0.0–1.0); safe to call from any thread."""
@@ -197,12 +260,16 @@ class ProbeContext:
         *,
         ssl_context: ssl.SSLContext | None = None,
         cancelled: threading.Event | None = None,
+        resolver: NameResolver | None = None,
     ) -> ProbeContext:
-        """A context with a connection pool of its own; `ssl_context` and `cancelled` may be
-        shared."""
+        """A context with a connection pool of its own; `ssl_context`, `cancelled` and
+        `resolver` may be shared."""
         settings = settings or ProbeSettings()
         context = ssl_context or make_ssl_context(profile)
-        ctx = cls(profile, secrets, new_transport(context), context, settings)
+        resolver = resolver or resolver_for(profile, settings)
+        ctx = cls(
+            profile, secrets, new_transport(context, resolver), context, settings, resolver=resolver
+        )
         if cancelled is not None:
             ctx.cancelled = cancelled
         return ctx
@@ -272,31 +339,48 @@ class ProbeContext:
         params: Mapping[str, str] | None = None,
         note: str = "",
         idempotent: bool | None = None,
+        body_limit: int | None = None,
     ) -> Response:
-        """One request, body capped at `max_body`, with redacted evidence attached.
+        """One request, body capped at `max_body` (or the lower `body_limit` of a probe that
+        judges only status and headers), with redacted evidence attached.
 
+        At most MAX_CONNECTIONS requests of a probe are in flight; the rest wait their turn.
         When the connection drops under an idempotent request (GET, HEAD, OPTIONS, or any
         request the caller declares `idempotent`), it is sent once more on a fresh connection.
+        A failed request's exception carries the request (`exc.request`).
         """
         request = build_request(
             method, url, self.settings, headers=headers, content=content, params=params
         )
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
-        start = time.perf_counter()
-        retried = ""
-        try:
-            response, body = await self._send(self.transport, request)
-        except _DROPPED as exc:
-            if not idempotent:
+        limit = min(body_limit or self.settings.max_body, self.settings.max_body)
+        shown_url = self.redact(str(request.url))
+        async with self.gate:
+            ident = next(self._ids)
+            start = time.perf_counter()
+            self.waiting[ident] = (method.upper(), shown_url, start)
+            retried = ""
+            try:
+                try:
+                    response, body, truncated = await self._send(self.transport, request, limit)
+                except _DROPPED as exc:
+                    if not idempotent:
+                        raise
+                    retried = (
+                        f"the connection dropped ({type(exc).__name__}); sent again on a new one"
+                    )
+                    async with new_transport(self.ssl_context, self.resolver) as fresh:
+                        response, body, truncated = await self._send(fresh, request, limit)
+            except httpx.RequestError as exc:
+                exc.request = request
                 raise
-            retried = f"the connection dropped ({type(exc).__name__}); sent again on a new one"
-            async with new_transport(self.ssl_context) as fresh:
-                response, body = await self._send(fresh, request)
+            finally:
+                self.waiting.pop(ident, None)
         elapsed = int((time.perf_counter() - start) * 1000)
         evidence: dict[str, Any] = {
             "method": method,
-            "url": self.redact(str(request.url)),
+            "url": shown_url,
             "status": response.status_code,
         }
         sent = self._sent_evidence(request.headers)
@@ -308,10 +392,15 @@ class ProbeContext:
         if received:
             evidence["headers"] = received
         evidence["body"] = body_digest(body)
+        if truncated:
+            evidence["body_read"] = f"the first {len(body)} bytes of a longer body"
         if note:
             evidence["note"] = note
         if retried:
             evidence["retried"] = retried
+        self.answers += 1
+        if len(self.first_answers) < _SHOWN_WHEN_UNFINISHED:
+            self.first_answers.append(evidence)
         return Response(
             method,
             str(request.url),
@@ -320,23 +409,44 @@ class ProbeContext:
             body,
             elapsed,
             evidence,
+            truncated,
         )
 
     async def _send(
-        self, transport: httpx.AsyncHTTPTransport, request: httpx.Request
-    ) -> tuple[httpx.Response, bytes]:
+        self, transport: httpx.AsyncHTTPTransport, request: httpx.Request, limit: int
+    ) -> tuple[httpx.Response, bytes, bool]:
+        """Send, and read the body to `limit` bytes within what the probe may still read.
+
+        What is kept counts against the probe's `max_read`; past `limit` the rest of a body is
+        not read at all (its connection is closed), so a 2 GB answer costs a chunk more.
+        """
+        room = self.settings.max_read - self.bytes_read
+        if room <= 0:
+            raise self._read_limit(request)
         response = await transport.handle_async_request(request)
         try:
-            chunks: list[bytes] = []
-            size = 0
+            body = bytearray()
+            truncated = False
             async for chunk in response.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= self.settings.max_body:
+                body += chunk
+                if len(body) > limit:
+                    truncated = True
+                    del body[limit:]
                     break
-            return response, b"".join(chunks)[: self.settings.max_body]
+                if len(body) > room:
+                    raise self._read_limit(request)
+            self.bytes_read += len(body)
+            return response, bytes(body), truncated
         finally:
             await response.aclose()
+
+    def _read_limit(self, request: httpx.Request) -> ReadLimitReached:
+        mib = 1024 * 1024
+        return ReadLimitReached(
+            f"the probe's answers ran past {self.settings.max_read / mib:g} MiB, the most one "
+            f"probe reads in a run (each answer is cut at {self.settings.max_body / mib:g} MiB); "
+            f"it stopped at {request.method} {self.redact(str(request.url))}"
+        )
 
 
 def _redact_cookie(header: str) -> str:

@@ -73,6 +73,10 @@ class Findings:
     def failed(self) -> bool:
         return any(o in (Outcome.FAIL, Outcome.ERROR) for o, _, _ in self._verdicts)
 
+    def problems(self) -> list[str]:
+        """The messages of every failure and error so far, in the order found."""
+        return [m for o, _, m in self._verdicts if o in (Outcome.FAIL, Outcome.ERROR)]
+
     def result(self, pass_code: str, pass_message: str) -> ProbeResult:
         """The result: the worst verdict seen, or a pass with the given code and message."""
         if not self._verdicts:

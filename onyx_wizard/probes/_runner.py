@@ -1,30 +1,42 @@
 """Run probes concurrently, each within its deadline; report each result as it lands.
 
 A probe never raises past the runner: timeouts, refused connections, TLS and DNS failures and
-plain bugs all become `error` results with a reason code. Each probe gets a context with a
-connection pool of its own, so its result depends only on its own requests: a connection that
-one crashing endpoint left dead is never handed to another probe.
+plain bugs all become `error` results with a reason code, keeping what the probe had found. Each
+probe gets a context with a connection pool of its own, so its result depends only on its own
+requests: a connection that one crashing endpoint left dead is never handed to another probe.
+
+The deadline is a hard one: the probe runs in a task of its own, cancelled at its deadline and
+left behind if it has not unwound within UNWIND seconds, so its result is never later than that.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ssl
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
-import httpx
-
-from onyx_wizard.errors import DataFileError
-from onyx_wizard.probes._context import ProbeContext, ProbeSettings, make_ssl_context
-from onyx_wizard.probes._model import Outcome, ProbeResult
+from onyx_wizard.probes._context import (
+    ProbeContext,
+    ProbeSettings,
+    make_ssl_context,
+    resolver_for,
+)
+from onyx_wizard.probes._failure import Failure, failure_of
+from onyx_wizard.probes._model import Findings, Outcome, ProbeResult
 from onyx_wizard.probes._registry import PROBES, ProbeSpec
 from onyx_wizard.profile import Profile
 from onyx_wizard.secrets import SecretKey
 
 OnResult = Callable[[ProbeResult], None]
+# Seconds a probe cancelled at its deadline (or a closing connection pool) may take to unwind
+# before the runner stops waiting for it.
+UNWIND = 1.0
+# Probes cancelled at their deadline that had not unwound yet: kept so they are not collected
+# while they finish.
+_LEFT_BEHIND: set[asyncio.Task[ProbeResult]] = set()
 
 
 def _skip(probe_id: str, code: str, message: str) -> ProbeResult:
@@ -47,44 +59,50 @@ def precheck(
     return None
 
 
-def _error_for(exc: BaseException, spec: ProbeSpec, settings: ProbeSettings) -> ProbeResult:
-    if isinstance(exc, TimeoutError):
-        return ProbeResult(
-            spec.id,
-            Outcome.ERROR,
-            "PROBE_DEADLINE",
-            f"no answer within the probe's {spec.deadline or settings.deadline:g} s deadline",
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        kind = "connect" if isinstance(exc, httpx.ConnectTimeout) else "read"
-        limit = settings.connect_timeout if kind == "connect" else settings.read_timeout
-        return ProbeResult(
-            spec.id,
-            Outcome.ERROR,
-            "TIMEOUT",
-            f"the server did not answer in time ({kind} timeout, {limit:g} s)",
-        )
-    if isinstance(exc, httpx.ConnectError):
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY" in str(exc):
-            return ProbeResult(
-                spec.id, Outcome.FAIL, "TLS_VERIFY_FAILED", f"TLS verification failed: {exc}"
-            )
-        return ProbeResult(spec.id, Outcome.ERROR, "CONNECTION_FAILED", f"could not connect: {exc}")
-    if isinstance(exc, httpx.HTTPError):
-        return ProbeResult(spec.id, Outcome.ERROR, "HTTP_ERROR", f"{type(exc).__name__}: {exc}")
-    if isinstance(exc, OSError):
-        return ProbeResult(
-            spec.id, Outcome.ERROR, "CONNECTION_FAILED", f"{type(exc).__name__}: {exc}"
-        )
-    if isinstance(exc, DataFileError):
-        return ProbeResult(spec.id, Outcome.ERROR, "CONFIGURATION_INVALID", str(exc))
-    return ProbeResult(
-        spec.id,
-        Outcome.ERROR,
-        "PROBE_CRASHED",
-        f"the probe failed unexpectedly: {type(exc).__name__}: {exc}",
-    )
+def _unfinished(
+    spec: ProbeSpec, ctx: ProbeContext, failure: Failure, waiting: list[str]
+) -> ProbeResult:
+    """The result of a probe that did not finish: `failure`, with everything it had by then
+    and the requests it was `waiting` for."""
+    findings = ctx.found or Findings(spec.id)
+    shown = {id(item) for item in findings.evidence}
+    answers = [item for item in ctx.first_answers if id(item) not in shown]
+    for item in answers:
+        findings.record(item)
+    note = f"{ctx.answers} answer(s) had come in"
+    if ctx.answers > len(ctx.first_answers):
+        note += f" (the first {len(ctx.first_answers)} are shown)"
+    summary: dict[str, object] = {"check": "when the probe stopped", "note": note}
+    if waiting:
+        summary["waiting_for"] = waiting
+    findings.record(summary)
+    found = findings.problems()
+    failure = Failure(failure.outcome, failure.code, ctx.redact(failure.message))
+    failure.record(findings)
+    result = findings.result("", "")
+    # What stopped the probe leads; what it had found by then follows.
+    result.outcome, result.reason_code = failure.outcome, failure.code
+    result.message = failure.message
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        result.message += f"; before that it found: {found[0]}{more}"
+    return result
+
+
+def _deadline_failure(ctx: ProbeContext, deadline: float, waiting: list[str]) -> Failure:
+    message = f"the probe did not finish within its {deadline:g} s deadline"
+    if waiting:
+        more = f" and {len(waiting) - 1} more" if len(waiting) > 1 else ""
+        message += f": still waiting for {waiting[0]}{more}"
+    elif ctx.answers:
+        message += f" ({ctx.answers} answer(s) had come in)"
+    return Failure(Outcome.ERROR, "PROBE_DEADLINE", message)
+
+
+async def _settle(task: asyncio.Future[ProbeResult], seconds: float) -> None:
+    """Wait up to `seconds` for a cancelled task to unwind."""
+    with contextlib.suppress(BaseException):
+        await asyncio.wait_for(asyncio.shield(task), seconds)
 
 
 async def run_one(spec: ProbeSpec, ctx: ProbeContext) -> ProbeResult:
@@ -92,14 +110,31 @@ async def run_one(spec: ProbeSpec, ctx: ProbeContext) -> ProbeResult:
     skipped = precheck(spec, ctx.profile, ctx.secrets)
     if skipped is not None:
         return skipped
+    deadline = spec.deadline or ctx.settings.deadline
     start = time.perf_counter()
+    task = asyncio.ensure_future(spec.func(ctx))
     try:
-        async with asyncio.timeout(spec.deadline or ctx.settings.deadline):
-            result = await spec.func(ctx)
+        await asyncio.wait({task}, timeout=deadline)
     except asyncio.CancelledError:
+        task.cancel()
         raise
-    except Exception as exc:  # a probe never raises past the runner
-        result = _error_for(exc, spec, ctx.settings)
+    if task.done() and not task.cancelled():
+        exc = task.exception()
+        if exc is None:
+            result = task.result()
+        else:
+            failure = failure_of(exc, ctx.settings, tls_probe=spec.id == "tls")
+            result = _unfinished(spec, ctx, failure, [])
+    else:
+        waiting = ctx.still_waiting()  # before the cancelled requests unwind
+        task.cancel()
+        await _settle(task, UNWIND)
+        if not task.done():
+            _LEFT_BEHIND.add(task)
+            task.add_done_callback(_LEFT_BEHIND.discard)
+            # Whatever it ends with, no one reads it: take it, so nothing is logged.
+            task.add_done_callback(lambda done: done.cancelled() or done.exception())
+        result = _unfinished(spec, ctx, _deadline_failure(ctx, deadline, waiting), waiting)
     result.duration_ms = int((time.perf_counter() - start) * 1000)
     result.message = ctx.redact(result.message)
     return result
@@ -138,6 +173,8 @@ async def run_probes(
     ids = list(dict.fromkeys(probe_ids))
     # Built once (loading the CA store is the costly part) and shared; connection pools are not.
     ssl_context = make_ssl_context(profile)
+    # Shared too: a name looked up once for the run (see _resolve for why).
+    resolver = resolver_for(profile, settings or ProbeSettings())
     cancelled = threading.Event()
     results: dict[str, ProbeResult] = {}
 
@@ -151,14 +188,21 @@ async def run_probes(
             )
         else:
             ctx = ProbeContext.create(
-                profile, secrets, settings, ssl_context=ssl_context, cancelled=cancelled
+                profile,
+                secrets,
+                settings,
+                ssl_context=ssl_context,
+                cancelled=cancelled,
+                resolver=resolver,
             )
             ctx.on_progress = on_progress
             ctx.scan_artifacts = tuple(artifacts)
             try:
                 result = await run_one(spec, ctx)
             finally:
-                await ctx.aclose()
+                # Closing connections to a server that never answers must not hold the result.
+                with contextlib.suppress(Exception, TimeoutError):
+                    await asyncio.wait_for(ctx.aclose(), UNWIND)
         results[probe_id] = result
         if on_result is not None:
             on_result(result)

@@ -13,7 +13,6 @@ Onyx (DESIGN: the first cross-host redirect must be Onyx's, so that fails).
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import string
@@ -25,6 +24,7 @@ from onyx_wizard.probes._browser import SignInStart, Stop, start_sign_in
 from onyx_wizard.probes._context import ProbeContext
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 
 PROBE_ID = "authorize-request"
 # DESIGN: "state unguessable (≥ 122 bits: a UUID4 passes)"; a version 4 UUID has 122 random bits.
@@ -147,6 +147,8 @@ def check_start(ctx: ProbeContext, findings: Findings, start: SignInStart) -> bo
             f"{login_url} starts sign-in with JavaScript, which the probe does not run: "
             "a person must confirm the authorization request (" + walk.detail + ")",
         )
+    elif walk.loop:
+        findings.fail("REDIRECT_LOOP", walk.loop_message())
     elif walk.stop is Stop.TOO_MANY_HOPS:
         findings.fail("AUTHORIZE_TOO_MANY_HOPS", walk.detail)
     else:
@@ -277,8 +279,8 @@ def check_pkce(findings: Findings, first: Mapping[str, str], second: Mapping[str
 )
 async def authorize_request(ctx: ProbeContext) -> ProbeResult:
     """Start sign-in twice, as two fresh browsers, and judge the authorization requests."""
-    findings = Findings(PROBE_ID)
-    starts = await asyncio.gather(
+    findings = ctx.findings(PROBE_ID)
+    starts = await together(
         start_sign_in(ctx, note="sign-in start 1"), start_sign_in(ctx, note="sign-in start 2")
     )
     for start in starts:

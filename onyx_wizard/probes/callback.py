@@ -48,9 +48,10 @@ from onyx_wizard.probes._browser import (
     start_sign_in,
     with_query,
 )
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext, Response
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 
 PROBE_ID = "callback-errors"
 CALLBACK_HOPS = 2  # same-host redirects followed after the callback (a browser follows them)
@@ -230,7 +231,9 @@ def cookies_say(before: CookieJar, after: CookieJar) -> SignedIn:
 async def _protected(ctx: ProbeContext, jar: CookieJar, note: str) -> Response:
     url = ctx.profile.protected_url
     cookie = jar.header_for(url)
-    return await ctx.fetch("GET", url, headers={"cookie": cookie} if cookie else None, note=note)
+    headers = {"cookie": cookie} if cookie else None
+    # Only the status tells whether the browser is signed in: the body is read to its digest.
+    return await ctx.fetch("GET", url, headers=headers, note=note, body_limit=HEADERS_ONLY_BODY)
 
 
 def judge_sign_in(
@@ -378,8 +381,15 @@ async def run_attempt(ctx: ProbeContext, attempt: Attempt) -> AttemptResult:
     return AttemptResult(attempt, start, walk, verdict, checks)
 
 
-def judge(findings: Findings, outcomes: list[AttemptResult]) -> None:
-    """Sign-ins first (forged, missing state, declines), then stack traces, then 5xx."""
+def judge(
+    findings: Findings, outcomes: list[AttemptResult], traces: list[str | None] | None = None
+) -> None:
+    """Sign-ins first (forged, missing state, declines), then stack traces, then 5xx.
+
+    `traces` are the callback answers' stack traces when already looked for (off the loop).
+    """
+    if traces is None:
+        traces = [find_stack_trace(item.callback.text) for item in outcomes]
     verdicts: list[tuple[int, str, str]] = []
     for rank, item in enumerate(outcomes):
         response = item.callback
@@ -392,7 +402,7 @@ def judge(findings: Findings, outcomes: list[AttemptResult]) -> None:
                     f"the callback signed the browser in on {what}: {item.signed_in.how}",
                 )
             )
-        runtime = find_stack_trace(response.text)
+        runtime = traces[rank]
         if runtime:
             verdicts.append(
                 (
@@ -413,6 +423,11 @@ def judge(findings: Findings, outcomes: list[AttemptResult]) -> None:
             )
     for _, code, message in sorted(verdicts):
         findings.fail(code, message)
+    walks = [o.walk for o in outcomes] + [o.start.walk for o in outcomes if o.start]
+    loop = next((walk.loop_message() for walk in walks if walk.loop), "")
+    if loop:
+        # The browser never lands anywhere: neither the error page nor the session can be seen.
+        findings.fail("REDIRECT_LOOP", loop)
 
 
 @probe(
@@ -422,8 +437,8 @@ def judge(findings: Findings, outcomes: list[AttemptResult]) -> None:
 )
 async def callback_errors(ctx: ProbeContext) -> ProbeResult:
     """Come back to the callback with errors, a forged state, no state and no session."""
-    findings = Findings(PROBE_ID)
-    outcomes = list(await asyncio.gather(*(run_attempt(ctx, a) for a in attempts())))
+    findings = ctx.findings(PROBE_ID)
+    outcomes = await together(*(run_attempt(ctx, a) for a in attempts()))
     for item in outcomes:
         if item.start is not None:
             for evidence in item.start.evidence:
@@ -441,7 +456,11 @@ async def callback_errors(ctx: ProbeContext) -> ProbeResult:
             findings.record(evidence)
         for response in item.checks:
             findings.record(response.evidence)
-    judge(findings, outcomes)
+    # A megabyte of answer takes the trace patterns a while: off the event loop.
+    traces = await asyncio.to_thread(
+        lambda: [find_stack_trace(item.callback.text) for item in outcomes]
+    )
+    judge(findings, outcomes, traces)
     statuses = ", ".join(f"{o.callback.status} to {o.attempt.key}" for o in outcomes)
     return findings.result(
         "CALLBACK_ERRORS_OK",

@@ -47,10 +47,11 @@ from onyx_wizard.probes._browser import (
     parse_set_cookie,
     start_sign_in,
 )
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext, Response
 from onyx_wizard.probes._jwt import parse_jwt
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 from onyx_wizard.secrets import SecretKey
 
 PROBE_ID = "session-cookies"
@@ -332,7 +333,7 @@ def _check_forged(findings: Findings, what: str, response: Response) -> None:
 )
 async def session_cookies(ctx: ProbeContext) -> ProbeResult:
     """Start sign-in twice, judge its cookies, plant an id, then offer forged session cookies."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     profile = ctx.profile
     # Token secrets are optional here: each one present sharpens the token-in-cookie check.
     clues = TokenClues(
@@ -340,7 +341,7 @@ async def session_cookies(ctx: ProbeContext) -> ProbeResult:
         _host(profile.onyx_authorize_url),
         profile.client_id,
     )
-    first, second = await asyncio.gather(
+    first, second = await together(
         start_sign_in(ctx, note="sign-in start"),
         start_sign_in(ctx, note="sign-in start, again"),
     )
@@ -363,7 +364,10 @@ async def session_cookies(ctx: ProbeContext) -> ProbeResult:
     anonymous = first.jar.header_for(url)
 
     async def offer(cookie: str, note: str) -> Response:
-        return await ctx.fetch("GET", url, headers={"cookie": cookie}, note=note)
+        # Judged on the status alone: the body is read to its digest.
+        return await ctx.fetch(
+            "GET", url, headers={"cookie": cookie}, note=note, body_limit=HEADERS_ONLY_BODY
+        )
 
     async def attack() -> SignInStart | None:
         if not planted:
@@ -373,10 +377,17 @@ async def session_cookies(ctx: ProbeContext) -> ProbeResult:
     async def unauthenticated() -> Response | None:
         return await offer(anonymous, "the sign-in start's own cookies") if anonymous else None
 
-    attacked, forged_answers, anonymous_answer = await asyncio.gather(
-        attack(),
-        asyncio.gather(*(offer(f"{name}={value}", what) for what, name, value in forged)),
-        unauthenticated(),
+    # One task group: a failed request cancels the others rather than leaving them running.
+    async with asyncio.TaskGroup() as group:
+        attacking = group.create_task(attack())
+        offering = group.create_task(
+            together(*(offer(f"{name}={value}", what) for what, name, value in forged))
+        )
+        asking = group.create_task(unauthenticated())
+    attacked, forged_answers, anonymous_answer = (
+        attacking.result(),
+        offering.result(),
+        asking.result(),
     )
     if attacked is not None:
         for response in attacked.walk.chain:
@@ -397,6 +408,11 @@ async def session_cookies(ctx: ProbeContext) -> ProbeResult:
         _check_forged(
             findings, "the cookies of a sign-in start that never signed in", anonymous_answer
         )
+
+    loop = next((s.walk.loop_message() for s in (first, second) if s.walk.loop), "")
+    if loop:
+        # The sign-in start never lands: the cookies it would set cannot be seen.
+        findings.fail("REDIRECT_LOOP", loop)
 
     what = "the sign-in start sets no cookies"
     if live:

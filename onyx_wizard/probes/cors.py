@@ -30,9 +30,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext, Response
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 from onyx_wizard.secrets import SecretKey
 
 PROBE_ID = "cors-preflight"
@@ -158,10 +159,15 @@ async def _exchange(
     actual_headers = {"origin": origin}
     if token:
         actual_headers["authorization"] = f"Bearer {token}"
+    # Verdicts come from status and headers only: a body is read no further than its digest.
     async with gate:
-        preflight = await ctx.fetch("OPTIONS", url, headers=preflight_headers, note=note)
+        preflight = await ctx.fetch(
+            "OPTIONS", url, headers=preflight_headers, note=note, body_limit=HEADERS_ONLY_BODY
+        )
     async with gate:
-        actual = await ctx.fetch("GET", url, headers=actual_headers, note=note)
+        actual = await ctx.fetch(
+            "GET", url, headers=actual_headers, note=note, body_limit=HEADERS_ONLY_BODY
+        )
     return Exchange(origin, preflight, actual)
 
 
@@ -253,12 +259,12 @@ def plan(allowed: Sequence[str]) -> tuple[list[Variant], int]:
 )
 async def cors_preflight(ctx: ProbeContext) -> ProbeResult:
     """Preflight and GET the protected URL from each allowed origin and from look-alikes."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     allowed = list(ctx.profile.allowed_origins)
     variants, left_out = plan(allowed)
     token = ctx.secrets.get(SecretKey.VALID_ACCESS_TOKEN, "")
     gate = asyncio.Semaphore(CONCURRENCY)
-    exchanges = await asyncio.gather(
+    exchanges = await together(
         *(_exchange(ctx, origin, "allowed origin", token, gate) for origin in allowed),
         *(_exchange(ctx, v.origin, f"{v.kind} origin", token, gate) for v in variants),
     )

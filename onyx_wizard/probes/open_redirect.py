@@ -39,8 +39,9 @@ from onyx_wizard.probes._browser import (
     with_query,
 )
 from onyx_wizard.probes._context import ProbeContext, Response, domain_host
-from onyx_wizard.probes._model import Findings, ProbeResult
+from onyx_wizard.probes._model import ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 from onyx_wizard.profile import Profile
 
 PROBE_ID = "open-redirect"
@@ -227,16 +228,19 @@ async def run_flow(ctx: ProbeContext, params: tuple[str, ...], value: str) -> Fl
         )
         return start.walk, after
 
-    (login, after_start), no_session = await asyncio.gather(
-        after_a_start(),
-        browse(
-            ctx,
-            with_query(callback, {"error": "access_denied", **offered}),
-            CookieJar(),
-            max_hops=CALLBACK_HOPS,
-            note=f"callback with no session, with {param}={value}",
-        ),
-    )
+    # One task group: a failed request cancels the other walk rather than leaving it running.
+    async with asyncio.TaskGroup() as group:
+        started = group.create_task(after_a_start())
+        alone = group.create_task(
+            browse(
+                ctx,
+                with_query(callback, {"error": "access_denied", **offered}),
+                CookieJar(),
+                max_hops=CALLBACK_HOPS,
+                note=f"callback with no session, with {param}={value}",
+            )
+        )
+    (login, after_start), no_session = started.result(), alone.result()
     return Flow(param, value, login, after_start, no_session)
 
 
@@ -252,28 +256,35 @@ async def _bounded(gate: asyncio.Semaphore, make: Callable[[], Awaitable[T]]) ->
 )
 async def open_redirect(ctx: ProbeContext) -> ProbeResult:
     """Offer foreign return-to values to login and callback; no answer may redirect off-site."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     profile = ctx.profile
     values = foreign_targets(profile)
     gate = asyncio.Semaphore(CONCURRENCY)
-    flows = await asyncio.gather(
+    flows = await together(
         *(
             _bounded(gate, functools.partial(run_flow, ctx, params, value))
             for params, value in plan(values)
         )
     )
     bounds = Bounds.of(profile)
+    # Reading every answer's redirects parses its page: off the event loop, all at once.
+    judged = await asyncio.to_thread(
+        lambda: [[(trial, problems(trial, bounds)) for trial in flow.trials()] for flow in flows]
+    )
     requests = 0
     shown = 0
-    for index, flow in enumerate(flows):
-        for trial in flow.trials():
+    for index, trials in enumerate(judged):
+        for trial, found in trials:
             requests += 1
-            found = problems(trial, bounds)
             if index == 0 or (found and shown < MAX_FINDINGS_EVIDENCE):
                 findings.record(trial.response.evidence)
                 shown += bool(found)
             for message in found:
                 findings.fail("OPEN_REDIRECT", message)
+    walks = [walk for flow in flows for walk in (flow.login, flow.after_start, flow.no_session)]
+    loop = next((walk.loop_message() for walk in walks if walk is not None and walk.loop), "")
+    if loop:
+        findings.fail("REDIRECT_LOOP", loop)
     summary: dict[str, Any] = {
         "check": "foreign return-to values",
         "parameters": list(PARAMS),

@@ -20,8 +20,8 @@ import json
 import time
 from datetime import UTC, datetime
 
-from onyx_wizard.probes._context import ProbeContext
-from onyx_wizard.probes._model import Findings, Outcome, ProbeResult
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext
+from onyx_wizard.probes._model import Outcome, ProbeResult
 from onyx_wizard.probes._registry import probe
 from onyx_wizard.probes.webhooks import new_message_id, sign
 from onyx_wizard.secrets import SecretKey
@@ -40,13 +40,13 @@ POLL_EVERY = 0.5
 )
 async def access_revocation(ctx: ProbeContext) -> ProbeResult:
     profile = ctx.profile
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)  # kept by the context: they outlive the deadline
     token = ctx.secret(SecretKey.REVOCATION_ACCESS_TOKEN)
     bearer = {"Authorization": f"Bearer {token}"}
 
     async def works() -> int:
         answer = await ctx.fetch(
-            "GET", profile.protected_url, headers=bearer,
+            "GET", profile.protected_url, headers=bearer, body_limit=HEADERS_ONLY_BODY,
             note="the test user's token on the protected URL",
         )  # fmt: skip
         return answer.status

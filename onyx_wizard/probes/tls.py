@@ -24,10 +24,18 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from onyx_wizard.probes._context import ProbeContext, Response, domain_host, domain_port
+from onyx_wizard.probes._context import (
+    HEADERS_ONLY_BODY,
+    ProbeContext,
+    Response,
+    domain_host,
+    domain_port,
+)
 from onyx_wizard.probes._data import hsts_preloaded_tlds
+from onyx_wizard.probes._failure import failure_in
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._resolve import NameServerTimeout, open_tls
 from onyx_wizard.profile import Profile
 
 PROBE_ID = "tls"
@@ -166,11 +174,8 @@ async def _close(writer: asyncio.StreamWriter) -> None:
 
 async def handshake(ctx: ProbeContext, target: Target) -> Handshake:
     """Connect, verify against the probes' trust store, and read the peer certificate."""
-    _, writer = await asyncio.wait_for(
-        asyncio.open_connection(
-            target.host, target.port, ssl=ctx.ssl_context, server_hostname=target.host
-        ),
-        ctx.settings.connect_timeout,
+    writer = await open_tls(
+        ctx.resolver, target.host, target.port, ctx.ssl_context, ctx.settings.connect_timeout
     )
     try:
         ssl_object = writer.get_extra_info("ssl_object")
@@ -230,11 +235,8 @@ async def legacy_handshake(ctx: ProbeContext, target: Target) -> Legacy:
     if context is None:
         return Legacy("skipped", why)
     try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(
-                target.host, target.port, ssl=context, server_hostname=target.host
-            ),
-            ctx.settings.connect_timeout,
+        writer = await open_tls(
+            ctx.resolver, target.host, target.port, context, ctx.settings.connect_timeout
         )
     except ssl.SSLError as exc:
         reason = (exc.reason or "").lower()
@@ -257,11 +259,12 @@ async def legacy_handshake(ctx: ProbeContext, target: Target) -> Legacy:
 
 async def inspect(ctx: ProbeContext, target: Target) -> TargetReport:
     """Both handshakes with one target; failures are kept in the report, never raised."""
-    try:
-        shake = await handshake(ctx, target)
-    except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
-        return TargetReport(None, exc, None)
-    return TargetReport(shake, None, await legacy_handshake(ctx, target))
+    async with ctx.gate:  # a profile may name many hosts: a few handshakes at a time
+        try:
+            shake = await handshake(ctx, target)
+        except (OSError, TimeoutError) as exc:  # ssl.SSLError is an OSError
+            return TargetReport(None, exc, None)
+        return TargetReport(shake, None, await legacy_handshake(ctx, target))
 
 
 def _date(timestamp: float) -> str:
@@ -331,6 +334,9 @@ def judge_target(
             findings.fail(
                 "TLS_HANDSHAKE_FAILED", f"TLS handshake with {label} failed: {exc.reason or exc}"
             )
+        return False
+    if isinstance(exc, NameServerTimeout):
+        findings.error("TIMEOUT", f"could not connect to {label}: {exc}")
         return False
     if isinstance(exc, TimeoutError):
         findings.error(
@@ -484,15 +490,6 @@ def judge_other_answers(findings: Findings, answers: list[Response]) -> None:
         findings.passed(f"all {len(answers)} answers of the partner's URLs carry HSTS")
 
 
-def _fetch_error(findings: Findings, url: str, exc: Exception) -> None:
-    if isinstance(exc, httpx.TimeoutException):
-        findings.error("TIMEOUT", f"GET {url} got no answer in time ({type(exc).__name__})")
-    elif isinstance(exc, httpx.ConnectError | OSError):
-        findings.error("CONNECTION_FAILED", f"could not connect for GET {url}: {exc}")
-    else:
-        findings.error("HTTP_ERROR", f"GET {url} broke off: {type(exc).__name__}: {exc}")
-
-
 async def check_hsts(ctx: ProbeContext, findings: Findings, reachable: set[tuple[str, int]]) -> str:
     """GET the domain's root and every partner URL once; judge HSTS. Returns a note for the
     summary ('' when nothing to add)."""
@@ -507,8 +504,12 @@ async def check_hsts(ctx: ProbeContext, findings: Findings, reachable: set[tuple
             wanted.setdefault(url, name)
     if not wanted:
         return ""
+    # Each answer is judged on its headers: a body is read no further than its digest.
     outcomes = await asyncio.gather(
-        *(ctx.fetch("GET", url, note=f"HSTS: {name}") for url, name in wanted.items()),
+        *(
+            ctx.fetch("GET", url, note=f"HSTS: {name}", body_limit=HEADERS_ONLY_BODY)
+            for url, name in wanted.items()
+        ),
         return_exceptions=True,
     )
     root: Response | None = None
@@ -521,7 +522,7 @@ async def check_hsts(ctx: ProbeContext, findings: Findings, reachable: set[tuple
             else:
                 answers.append(outcome)
         elif isinstance(outcome, httpx.HTTPError | OSError):
-            _fetch_error(findings, ctx.redact(url), outcome)
+            failure_in(ctx, outcome).record(findings)
         elif isinstance(outcome, BaseException):
             raise outcome
     note = ""
@@ -547,7 +548,7 @@ async def check_hsts(ctx: ProbeContext, findings: Findings, reachable: set[tuple
 )
 async def tls_probe(ctx: ProbeContext) -> ProbeResult:
     """Check TLS on every partner host in the profile, then HSTS on their answers."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     checked = targets(ctx.profile)
     for name, url in partner_urls(ctx.profile):
         if https_endpoint(url) is None:

@@ -22,7 +22,6 @@ How a correct app could fail it, and what prevents that:
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 import string
@@ -30,10 +29,11 @@ from collections.abc import Coroutine
 from dataclasses import dataclass, field
 
 from onyx_wizard.probes._browser import with_query
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext, Response
 from onyx_wizard.probes._jwt import forge_alg_none, forge_exp, forge_resigned, parse_jwt
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
+from onyx_wizard.probes._tasks import together
 from onyx_wizard.secrets import SecretKey
 
 PROBE_ID = "token-rejection"
@@ -225,7 +225,7 @@ def _check_query(findings: Findings, response: Response, valid_accepted: bool) -
 )
 async def token_rejection(ctx: ProbeContext) -> ProbeResult:
     """Call the protected URL with no token, bad and forged ones; each must be refused."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     url = ctx.profile.protected_url
     # The valid token is optional: with it the probe also forges tokens, tries the query string
     # and shows the URL accepts tokens at all, without which the rejections prove less.
@@ -239,16 +239,18 @@ async def token_rejection(ctx: ProbeContext) -> ProbeResult:
         **forged,
     }
 
-    def bearer(token: str, note: str) -> Coroutine[None, None, Response]:
-        return ctx.fetch("GET", url, headers={"authorization": f"Bearer {token}"}, note=note)
+    def get(url: str, note: str, token: str | None = None) -> Coroutine[None, None, Response]:
+        # Verdicts come from status and headers only: a body is read no further than its digest.
+        headers = {"authorization": f"Bearer {token}"} if token is not None else None
+        return ctx.fetch("GET", url, headers=headers, note=note, body_limit=HEADERS_ONLY_BODY)
 
-    requests = {"none": ctx.fetch("GET", url, note="no token")}
-    requests |= {kind: bearer(token, f"{kind} token") for kind, token in bad.items()}
+    requests = {"none": get(url, "no token")}
+    requests |= {kind: get(url, f"{kind} token", token) for kind, token in bad.items()}
     if valid:
-        requests["valid"] = bearer(valid, "valid token")
+        requests["valid"] = get(url, "valid token", valid)
         query_url = with_query(url, {"access_token": valid})
-        requests["query"] = ctx.fetch("GET", query_url, note="valid token in the query string")
-    answers = dict(zip(requests, await asyncio.gather(*requests.values()), strict=True))
+        requests["query"] = get(query_url, "valid token in the query string")
+    answers = dict(zip(requests, await together(*requests.values()), strict=True))
     for response in answers.values():
         findings.record(response.evidence)
 

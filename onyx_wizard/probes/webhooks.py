@@ -22,8 +22,9 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
-from onyx_wizard.probes._context import ProbeContext, Response
+from onyx_wizard.probes._context import HEADERS_ONLY_BODY, ProbeContext, ReadLimitReached, Response
 from onyx_wizard.probes._data import webhook_samples
+from onyx_wizard.probes._failure import failure_in
 from onyx_wizard.probes._model import Findings, ProbeResult
 from onyx_wizard.probes._registry import probe
 from onyx_wizard.secrets import SecretKey
@@ -167,6 +168,14 @@ class _Slow(Exception):
         self.evidence = evidence
 
 
+class _Undelivered(Exception):
+    """A delivery's request failed (no connection, a reset, a bad answer); names which."""
+
+    def __init__(self, note: str, failure: BaseException) -> None:
+        super().__init__(note)
+        self.failure = failure
+
+
 @dataclass
 class _Sender:
     """Sends deliveries one at a time, records their evidence, and honours a short 429 once."""
@@ -189,10 +198,14 @@ class _Sender:
                     # Standard Webhooks deliveries are made to be sent again (the receiver
                     # de-duplicates by webhook-id), so a dropped connection may be retried.
                     idempotent=True,
+                    # Verdicts come from the status only: the body is read to its digest.
+                    body_limit=HEADERS_ONLY_BODY,
                 )
         except (TimeoutError, httpx.ReadTimeout):
             url = self.ctx.redact(self.ctx.profile.webhook_url)
             raise _Slow({"method": "POST", "url": url, "note": note, "status": None}) from None
+        except (httpx.HTTPError, OSError, ReadLimitReached) as exc:
+            raise _Undelivered(note, exc) from exc
         if response.elapsed_ms > DELIVERY_TIMEOUT * 1000:
             raise _Slow(response.evidence)
         self.findings.record(response.evidence)
@@ -368,7 +381,7 @@ async def _run(sender: _Sender, judge: _Judge, secret: str, events: list[str]) -
 )
 async def webhook_delivery(ctx: ProbeContext) -> ProbeResult:
     """Send signed, mis-signed, stale, repeated and rotated events to the webhook URL."""
-    findings = Findings(PROBE_ID)
+    findings = ctx.findings(PROBE_ID)
     secret = ctx.secret(SecretKey.WEBHOOK_SECRET)
     try:
         Webhook(secret)
@@ -386,9 +399,19 @@ async def webhook_delivery(ctx: ProbeContext) -> ProbeResult:
     except _Slow as slow:
         # Every later check would wait as long again; the verdict is clear already.
         findings.record(slow.evidence)
+        limit = min(DELIVERY_TIMEOUT, ctx.settings.read_timeout)
         findings.fail(
-            "WEBHOOK_SLOW",
-            f"the webhook URL did not answer the {slow} delivery within {DELIVERY_TIMEOUT:g} s",
+            "WEBHOOK_SLOW", f"the webhook URL did not answer the {slow} delivery within {limit:g} s"
+        )
+    except _Undelivered as undelivered:
+        # Every later delivery would meet the same failure; what came before stays on record.
+        failure = failure_in(ctx, undelivered.failure)
+        url = ctx.redact(ctx.profile.webhook_url)
+        findings.record({"method": "POST", "url": url, "note": str(undelivered), "status": None})
+        findings.error(
+            failure.code,
+            f"the {undelivered} delivery could not be made, so the deliveries after it were not "
+            f"sent: {failure.message}",
         )
     judge.finish()
     if sender.honoured:
