@@ -421,7 +421,7 @@ def test_unknown_fault_is_rejected_with_the_valid_names() -> None:
 
 
 def test_the_fault_table_is_complete() -> None:
-    assert len(FAULTS) == 45
+    assert len(FAULTS) == 47
     assert {f.kind for f in FAULTS.values()} == {"server", "profile", "secrets", "files"}
     assert all(f.description and f.probe and f.reason_code.isupper() for f in FAULTS.values())
     assert set(FAULT_CHECKS) | {"webhook-slow"} == set(FAULTS)
@@ -663,6 +663,37 @@ def _check_webhook_malformed(d: DemoDeployment, http: httpx.Client) -> None:
     assert deliver(http, d, msg_id="m3", signature=rotated).status_code == 204
 
 
+REVOKE_BODY = '{"type": "access.revoked", "data": {"user_id": "usr_demo_revocable"}}'
+
+
+def _revocable_token_status(d: DemoDeployment, http: httpx.Client) -> int:
+    token = d.secrets()[SecretKey.REVOCATION_ACCESS_TOKEN]
+    return get(http, "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def _check_revocation_ignored(d: DemoDeployment, http: httpx.Client) -> None:
+    assert _revocable_token_status(d, http) == 200
+    assert deliver(http, d, msg_id="r1", body=REVOKE_BODY).status_code == 204
+    assert _revocable_token_status(d, http) == 200  # accepted, and access goes on
+
+
+def _check_revocation_on_restart(d: DemoDeployment, http: httpx.Client) -> None:
+    assert deliver(http, d, msg_id="r1", body=REVOKE_BODY).status_code == 204
+    assert _revocable_token_status(d, http) == 200
+    assert d.state.pending_revocations == ["usr_demo_revocable"]  # only a restart applies it
+
+
+def test_a_revocation_event_ends_the_users_access() -> None:
+    with DemoDeployment() as d, client_for(d) as http:
+        assert _revocable_token_status(d, http) == 200
+        assert deliver(http, d, msg_id="r1", body=REVOKE_BODY).status_code == 204
+        assert _revocable_token_status(d, http) == 401
+        valid = d.secrets()[SecretKey.VALID_ACCESS_TOKEN]  # another user's token still works
+        assert (
+            get(http, "/api/v1/me", headers={"Authorization": f"Bearer {valid}"}).status_code == 200
+        )
+
+
 def _check_webhook_not_idempotent(d: DemoDeployment, http: httpx.Client) -> None:
     assert deliver(http, d, msg_id="m1").status_code == 204
     assert deliver(http, d, msg_id="m1").status_code == 409
@@ -789,6 +820,8 @@ FAULT_CHECKS: dict[str, Callable[[DemoDeployment, httpx.Client], None]] = {
     "webhook-accepts-stale": _check_webhook_stale,
     "webhook-500-on-malformed": _check_webhook_malformed,
     "webhook-not-idempotent": _check_webhook_not_idempotent,
+    "revocation-ignored": _check_revocation_ignored,
+    "revocation-on-restart": _check_revocation_on_restart,
     "webhook-no-rotation": _check_webhook_no_rotation,
     "tls-expiring": _check_tls_expiring,
     "no-hsts": _check_no_hsts,

@@ -48,6 +48,9 @@ def drift(args: argparse.Namespace) -> int:
         evidence_dir = Path(profile.evidence_dir.strip()).expanduser().absolute()
     results = {r.probe_id: drifts.ProbeNow(r.outcome, r.reason_code) for r in check_run.results}
     skipped = [r.probe_id for r in check_run.results if not r.outcome.ran]
+    # As for `check`: a probe skipped for a missing secret is the environment's fault (exit 3);
+    # others (e.g. access-revocation after its token was revoked) are listed, not failed.
+    missing = [r.probe_id for r in check_run.results if r.reason_code == "SECRET_MISSING"]
     when = now()
     changes = drifts.compare(signed, checklist, results, evidence_dir, when, args.within)
     doc = drifts.document(signed, changes, skipped, when)
@@ -64,10 +67,9 @@ def drift(args: argparse.Namespace) -> int:
         print(f"wrote the approver's report to {args.html}", file=sys.stderr)
     if doc["regressed"]:
         return ExitCode.FAIL
-    if skipped:
+    if missing:
         print(
-            f"onyx-wizard: not re-checked (skipped): {', '.join(skipped)}; "
-            "give the probes what they need (see `check`)",
+            f"onyx-wizard: not re-checked for a missing secret: {', '.join(missing)}",
             file=sys.stderr,
         )
         return ExitCode.ENVIRONMENT
