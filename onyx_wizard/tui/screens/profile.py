@@ -141,7 +141,7 @@ FIELDS = (
         "dns_nameserver",
         "DNS server",
         "optional, e.g. 192.0.2.53:53",
-        "Optional: the DNS server (IP[:port]) asked for the domain's TXT record.",
+        "Optional: DNS server (IP[:port]) for names under the production domain.",
     ),
     Field(
         "log_paths",
