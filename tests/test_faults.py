@@ -14,7 +14,7 @@ from onyx_wizard import check
 from onyx_wizard.checklist import load_checklist
 from onyx_wizard.demo import FAULTS, DemoDeployment
 from onyx_wizard.gate import Status
-from onyx_wizard.probes import Outcome, ProbeResult
+from onyx_wizard.probes import Outcome, ProbeResult, ProbeSettings
 from onyx_wizard.session import Session
 
 
@@ -23,7 +23,11 @@ def run_everything(deployment: DemoDeployment) -> tuple[dict[str, ProbeResult], 
     checklist = load_checklist()
     profile = deployment.profile()
     probe_ids, _ = check.select(checklist, profile)
-    result = asyncio.run(check.run_check(probe_ids, profile, deployment.secrets()))
+    # The demo revokes at once or never: 2 s of waiting tells the two apart (the product: 10).
+    settings = ProbeSettings(revoke_within=2.0)
+    result = asyncio.run(
+        check.run_check(probe_ids, profile, deployment.secrets(), settings=settings)
+    )
     session = Session.blank("faults", checklist.version, profile)
     verdict = check.verdict_with(session, checklist, result)
     return (

@@ -228,11 +228,10 @@ async def test_a_session_open_in_another_wizard_is_offered_read_only_or_after_a_
             await settle(pilot)
             app.push_screen(ItemScreen(REQUIRED_ITEM))
             await settle(pilot)
-            await pilot.press("a")
-            await settle(pilot)
             # Looking is fine; a change is refused with the reason.
             error = app.apply(lambda: app.session.attest(REQUIRED_ITEM, "x", evidence=["X-1"]))
             assert error is not None and "read-only" in error
+            await pilot.pause(0.2)  # let every screen finish mounting before the app closes
         # Wait: the session opens once the other wizard lets go.
         app = WizardApp(session="acme")
         async with app.run_test(size=SIZE, notifications=True) as pilot:
@@ -245,6 +244,7 @@ async def test_a_session_open_in_another_wizard_is_offered_read_only_or_after_a_
                 if app.opened is not None:
                     break
             assert app.opened is not None and not app.opened.read_only
+            await pilot.pause(0.2)  # the overview it pushed finishes mounting
     finally:
         other.release()
     assert REQUIRED_ITEM not in open_session("acme").session.items

@@ -83,6 +83,8 @@ class ProbeSettings:
     deadline: float = 30.0
     max_body: int = MAX_BODY
     max_read: int = MAX_READ
+    # How long after an accepted access.revoked event the test user's token must be refused.
+    revoke_within: float = 10.0
 
 
 @dataclass
