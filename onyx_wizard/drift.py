@@ -8,14 +8,14 @@ are run again by the caller and handed in as results.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from onyx_wizard.attestation.statement import LaunchReadiness, file_sha256
+from onyx_wizard.attestation.statement import LaunchReadiness
+from onyx_wizard.attestation.verify import check_evidence_file
 from onyx_wizard.checklist import Checklist
 from onyx_wizard.outcome import Outcome
 
@@ -130,20 +130,14 @@ def _expiry(
 
 
 def _evidence_problem(subject: str, expected: str, folder: Path | None) -> str:
-    path = Path(subject)
-    if not path.is_absolute():
-        if folder is None:
-            return f"{subject}: cannot be checked (no evidence folder: pass --evidence-dir)"
-        path = Path(os.path.normpath(folder / path))
-    try:
-        actual = file_sha256(path)
-    except FileNotFoundError:
-        return f"{subject}: missing (looked at {path})"
-    except OSError as exc:
-        return f"{subject}: cannot be read ({exc.strerror or exc})"
-    if actual != expected:
-        return f"{subject}: changed since it was signed (sha256 differs)"
-    return ""
+    found = check_evidence_file(subject, expected, folder)
+    return {
+        "ok": "",
+        "outside": f"{subject}: outside the evidence folder",
+        "missing": f"{subject}: missing (looked at {found.path})",
+        "unreadable": f"{subject}: cannot be checked ({found.detail})",
+        "changed": f"{subject}: changed since it was signed (sha256 differs)",
+    }[found.state]
 
 
 def document(

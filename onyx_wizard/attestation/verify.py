@@ -126,26 +126,48 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {first['msg']}"
 
 
+@dataclass(frozen=True)
+class EvidenceCheck:
+    """How an evidence file compares with its signed digest: `state` is "ok", "outside" (the
+    name leaves the evidence folder), "missing", "unreadable" or "changed"."""
+
+    state: str
+    path: Path
+    detail: str = ""
+
+
+def check_evidence_file(name: str, expected: str, folder: Path | None) -> EvidenceCheck:
+    """The file `name` (resolved in `folder` when relative) against its signed sha256."""
+    path = Path(name)
+    if not path.is_absolute():
+        if folder is None:
+            return EvidenceCheck("unreadable", path, "no evidence folder given")
+        path = Path(os.path.normpath(folder / path))
+        if not path.is_relative_to(os.path.normpath(folder)):
+            return EvidenceCheck("outside", path)
+    try:
+        actual = file_sha256(path)
+    except FileNotFoundError:
+        return EvidenceCheck("missing", path)
+    except OSError as exc:
+        return EvidenceCheck("unreadable", path, str(exc.strerror or exc))
+    return EvidenceCheck("ok" if actual == expected else "changed", path)
+
+
 def _check_evidence(subject: Subject, folder: Path) -> str:
     """'' when the subject's file is in `folder` with the signed digest; else what is wrong."""
     name = subject.name
     expected = subject.digest.get("sha256")
     if expected is None:
         return f"evidence file {name}: the statement gives no sha256 digest"
-    path = Path(name)
-    if not path.is_absolute():
-        path = Path(os.path.normpath(folder / path))
-        if not path.is_relative_to(os.path.normpath(folder)):
-            return f"evidence file {name}: outside the evidence folder"
-    try:
-        actual = file_sha256(path)
-    except FileNotFoundError:
-        return f"evidence file {name}: not found (looked at {path})"
-    except OSError as exc:
-        return f"evidence file {name}: cannot be read ({exc.strerror or exc})"
-    if actual != expected:
-        return f"evidence file {name}: sha256 mismatch"
-    return ""
+    found = check_evidence_file(name, expected, folder)
+    return {
+        "ok": "",
+        "outside": f"evidence file {name}: outside the evidence folder",
+        "missing": f"evidence file {name}: not found (looked at {found.path})",
+        "unreadable": f"evidence file {name}: cannot be read ({found.detail})",
+        "changed": f"evidence file {name}: sha256 mismatch",
+    }[found.state]
 
 
 def verify_file(
