@@ -112,7 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
         "could not be read), 2 usage, 3 the keyring could not be read for --session.",
     )
     p.add_argument("paths", nargs="+", type=path, metavar="PATH", help="a file or folder")
-    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "sarif"),
+        default="text",
+        help="sarif: SARIF 2.1.0, as GitHub code scanning reads it",
+    )
     p.add_argument(
         "--session", metavar="NAME", help="also look for this session's secret values (keyring)"
     )

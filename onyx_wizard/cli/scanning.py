@@ -6,10 +6,12 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from onyx_wizard.cli._shared import print_json
 from onyx_wizard.errors import CommandError, ExitCode
-from onyx_wizard.scan import load_allowlist, scan_paths
+from onyx_wizard.scan import ScanReport, default_rules, load_allowlist, scan_paths
+from onyx_wizard.scan.report import to_sarif
 
 
 def scan(args: argparse.Namespace) -> int:
@@ -39,11 +41,25 @@ def scan(args: argparse.Namespace) -> int:
         print("\r\033[K", end="", file=sys.stderr, flush=True)
     if args.format == "json":
         print_json(found.to_json())
+    elif args.format == "sarif":
+        print_json(scan_sarif(found))
     else:
         sys.stdout.write(found.to_text())
     if found.findings or found.errors:
         return ExitCode.FAIL
     return ExitCode.ENVIRONMENT if keyring_problem else ExitCode.OK
+
+
+def scan_sarif(found: ScanReport) -> dict[str, Any]:
+    """The scan as a SARIF 2.1.0 log, with each rule's title."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        tool_version = version("onyx-wizard")
+    except PackageNotFoundError:  # run from a source tree
+        tool_version = "0"
+    titles = {rule.id: rule.title for rule in default_rules()}
+    return to_sarif(found, titles, tool_version)
 
 
 def _scan_progress() -> Callable[[int, int], None]:

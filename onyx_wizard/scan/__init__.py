@@ -95,7 +95,10 @@ def scan_paths(
     )
     report = scan_files(paths, matcher, salt=salt or new_salt(), progress=progress, cancel=cancel)
     if allowlist is not None:
-        report.findings, report.suppressed = allowlist.apply(report.findings)
+        found = report.findings
+        report.findings, report.suppressed = allowlist.apply(found)
+        kept = set(map(id, report.findings))
+        report.allowed = [finding for finding in found if id(finding) not in kept]
     return report
 
 
@@ -107,11 +110,16 @@ def scan_text(
     categories: Iterable[Category] | None = None,
     salt: bytes | None = None,
 ) -> list[Finding]:
-    """The findings in a piece of text (probe evidence, a note), as if it were a file `name`."""
+    """The findings in a piece of text (probe evidence, a note), as if it were a file `name`.
+
+    Placeholders and documented examples are left out (a scan of files lists them apart).
+    """
     data = text.encode("utf-8", "surrogatepass")
     salt = salt or new_salt()
     findings = []
     for hit in Matcher(default_rules(), secrets, categories).hits(data):
+        if hit.example:
+            continue  # a placeholder or documented example: not a finding
         line_start = data.rfind(b"\n", 0, hit.start) + 1
         findings.append(
             Finding(

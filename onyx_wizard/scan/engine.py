@@ -41,6 +41,8 @@ KNOWN_SECRET = "known-secret"
 _MAX_MEM = 32 << 20
 # Bytes before a value looked at for a rule's `not_after` and `stopwords` key names.
 _KEY_WINDOW = 40
+# How far past a rejected context match its inner matches are looked for (see `_inside`).
+_INSIDE_REACH = 1024
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 # google-re2's own (undocumented) handle on unanchored search; see `_spans`.
 _UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
@@ -56,6 +58,7 @@ class Hit:
     category: Category
     begin: int = -1  # the whole match (key name included), for overlap between automata
     rank: int = 0  # the rule's place in the rule file: the earlier wins a tie
+    example: str = ""  # why the value is a placeholder or documented example (then no finding)
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class _Slot:
     rule: Rule | None  # None: a known secret literal
     label: str
     group: int  # the alternative's whole match
-    value: int  # its value group (the whole match when it has none)
+    values: tuple[int, ...]  # its value groups, alternatives: the first that took part is the value
     rank: int
 
 
@@ -73,19 +76,23 @@ def _options() -> Any:
     return options
 
 
-def _spans(regexp: Any, text: bytes) -> Iterator[list[tuple[int, int]]]:
-    """The group spans of each successive match of `regexp` in `text`.
+def _spans(
+    regexp: Any, text: bytes, pos: int = 0, endpos: int | None = None
+) -> Iterator[list[tuple[int, int]]]:
+    """The group spans of each successive match of `regexp` in `text[pos:endpos]`.
+
+    The text around the span still counts as context (`\\b` at its edges).
 
     google-re2's finditer wraps every match in a Python object; calling the compiled RE2
     object directly (as finditer itself does) halves the cost per candidate. The public
     finditer stays the fallback should that object change.
     """
+    size = len(text) if endpos is None else endpos
     raw = getattr(regexp, "_regexp", None)
     if raw is None or _UNANCHORED is None or not hasattr(raw, "Match"):
-        for match in regexp.finditer(text):
+        for match in regexp.finditer(text, pos, size):
             yield [match.span(g) for g in range(regexp.groups + 1)]
         return
-    pos, size = 0, len(text)
     while pos <= size:
         spans = raw.Match(_UNANCHORED, text, pos, size)
         start, end = spans[0]
@@ -106,27 +113,34 @@ class _Alternation:
         group = 1
         # Longest literal first: at one position the first alternative listed wins.
         for label, literal in sorted(literals, key=lambda item: -len(item[1])):
-            self.slots.append(_Slot(None, label, group, group, -1))
+            self.slots.append(_Slot(None, label, group, (), -1))
             parts.append(b"(" + re2.escape(literal) + b")")
             group += 1
         for rank, rule in rules:
             inner = re2.compile(rule.regex.encode()).groups
-            self.slots.append(_Slot(rule, rule.id, group, group + inner, rank))
+            values = tuple(range(group + 1, group + 1 + inner))
+            self.slots.append(_Slot(rule, rule.id, group, values, rank))
             parts.append(b"(" + rule.regex.encode() + b")")
             group += 1 + inner
         self.regexp = re2.compile(b"|".join(parts), _options()) if parts else None
 
-    def candidates(self, text: bytes) -> Iterator[tuple[_Slot, int, int, int]]:
+    def candidates(
+        self, text: bytes, pos: int = 0, endpos: int | None = None
+    ) -> Iterator[tuple[_Slot, int, int, int]]:
         """Each leftmost match: its slot, where the match starts, and the value's span."""
         if self.regexp is None:
             return
         slots = self.slots
-        for spans in _spans(self.regexp, text):
+        for spans in _spans(self.regexp, text, pos, endpos):
             # One top-level alternative took part in the match: the one whose group is set.
             for slot in slots:
                 begin = spans[slot.group][0]
                 if begin >= 0:
-                    start, end = spans[slot.value]
+                    start, end = spans[slot.group]
+                    for value in slot.values:
+                        if spans[value][0] >= 0:
+                            start, end = spans[value]
+                            break
                     yield slot, begin, start, end
                     break
 
@@ -215,7 +229,8 @@ class Matcher:
         """Validated hits whose value starts before `own_end` (default: anywhere), in order.
 
         A known secret outranks any pattern hit over the same bytes; of two overlapping
-        pattern hits, the one whose match starts first (then the earlier rule) is kept.
+        pattern hits, the one whose match starts first (then the earlier rule) is kept. Hits
+        of placeholders and documented examples carry the reason (`Hit.example`).
         """
         limit = len(text) if own_end is None else own_end
         keyword = self._keyword
@@ -230,12 +245,33 @@ class Matcher:
                 hit = self._validate(slot.rule, slot.rank, text, begin, start, end)
                 if hit is not None:
                     found.append(hit)
+                elif slot.rule.generic:
+                    found += self._inside(text, begin, begin + 1, end, limit)
         known = [
             Hit(start, end, slot.label, Category.KNOWN_SECRET, begin, -1)
             for slot, begin, start, end in self._literals.candidates(text)
             if start < limit
         ]
         return _resolve(known, found)
+
+    def _inside(self, text: bytes, begin: int, pos: int, end: int, limit: int) -> list[Hit]:
+        """Hits that start inside a rejected context match (`secret: "postgres://u:p@h"`).
+
+        A rejected candidate must not hide another rule's match that starts within it. The
+        search is bounded (the match plus `_INSIDE_REACH` bytes), so a line of repeated
+        candidates stays linear.
+        """
+        found: list[Hit] = []
+        endpos = min(len(text), end + _INSIDE_REACH)
+        for alternation in (self._plain, self._keyword):
+            for slot, b, s, e in alternation.candidates(text, pos, endpos):
+                if b >= end or s >= limit:
+                    break
+                assert slot.rule is not None
+                hit = self._validate(slot.rule, slot.rank, text, b, s, e)
+                if hit is not None:
+                    found.append(hit)
+        return found
 
     def _validate(
         self, rule: Rule, rank: int, text: bytes, begin: int, start: int, end: int
@@ -244,7 +280,7 @@ class Matcher:
             specific = self._refine(text, start, end)
             if specific is not None:
                 s, e = specific.start, specific.end
-                return Hit(s, e, specific.rule, specific.category, begin, rank)
+                return Hit(s, e, specific.rule, specific.category, begin, rank, specific.example)
         value = text[start:end]
         if len(value) < rule.min_length:
             return None
@@ -259,13 +295,19 @@ class Matcher:
                 return None
             end = start + kept
             value = value[:kept]
-        if rule.entropy is not None and entropy(value) < rule.entropy:
+        if rule.key_check is not None and not rule.key_check(text[begin:start], value):
             return None
         if rule.not_after and _after_key(rule.not_after, text, start):
             return None
         if rule.stopwords and _has_stopword(rule.stopwords, text, begin, end):
             return None
-        return Hit(start, end, rule.id, rule.category, begin, rank)
+        example = rule.example_reason(value)
+        if not example and rule.entropy is not None and entropy(value) < rule.entropy:
+            if rule.generic:
+                return None
+            # A vendor's prefix with too little randomness after it: a placeholder.
+            example = "placeholder (too little randomness for this kind of token)"
+        return Hit(start, end, rule.id, rule.category, begin, rank, example)
 
     def _refine(self, text: bytes, start: int, end: int) -> Hit | None:
         """The specific rule a context rule's value satisfies (e.g. `Bearer ghp_…`), if any."""
@@ -274,7 +316,9 @@ class Matcher:
             assert slot.rule is not None
             hit = self._validate(slot.rule, slot.rank, value, b, s, e)
             if hit is not None:
-                return Hit(start + hit.start, start + hit.end, hit.rule, hit.category)
+                return Hit(
+                    start + hit.start, start + hit.end, hit.rule, hit.category, example=hit.example
+                )
         return None
 
 

@@ -136,6 +136,7 @@ class _FileScan:
             return
         self.report.files += 1
         findings = self.report.findings
+        examples = self.report.examples
         tail = b""
         base = 0  # file offset of buf[0]
         line = 1  # line number at `base`
@@ -165,7 +166,7 @@ class _FileScan:
                     line_start = base + buf.rfind(b"\n", cursor, hit.start) + 1
                 cursor = hit.start
                 value = buf[hit.start : hit.end]
-                findings.append(
+                (examples if hit.example else findings).append(
                     Finding(
                         path,
                         line,
@@ -173,6 +174,7 @@ class _FileScan:
                         hit.rule,
                         hit.category,
                         value_hash(self.salt, value),
+                        hit.example,
                     )
                 )
                 reported_to = base + hit.end

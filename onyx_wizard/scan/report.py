@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import PurePath
 from typing import Any
+from urllib.parse import quote
 
 from onyx_wizard.scan.rules import Category
 
@@ -25,9 +28,10 @@ class Finding:
     rule: str
     category: Category
     value_hash: str  # first 12 hex digits of HMAC-SHA256(salt, value); the salt is never shown
+    reason: str = ""  # for a suppressed example: why the value is not a real one
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "path": self.path,
             "line": self.line,
             "column": self.column,
@@ -35,6 +39,9 @@ class Finding:
             "category": self.category.value,
             "hash": self.value_hash,
         }
+        if self.reason:
+            data["reason"] = self.reason
+        return data
 
 
 @dataclass(frozen=True)
@@ -70,6 +77,11 @@ class ScanReport:
     bytes: int = 0
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[Suppression] = field(default_factory=list)
+    # Placeholders and documented examples (`AKIAIOSFODNN7EXAMPLE`, `ghp_xxxx…`): matched, not
+    # findings, listed so that nothing is hidden.
+    examples: list[Finding] = field(default_factory=list)
+    # Findings an allowlist entry suppressed (counted per entry in `suppressed`).
+    allowed: list[Finding] = field(default_factory=list)
     skipped_binary: list[str] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -109,9 +121,11 @@ class ScanReport:
                 "by_category": dict(sorted(self.by_category().items())),
                 "by_rule": dict(sorted(self.by_rule().items())),
                 "suppressed": sum(s.count for s in self.suppressed),
+                "examples": len(self.examples),
             },
             "findings": [f.to_json() for f in self.findings],
             "suppressed": [s.to_json() for s in self.suppressed],
+            "examples": [f.to_json() for f in self.examples],
             "skipped_binary": self.skipped_binary,
             "errors": [e.to_json() for e in self.errors],
             "notes": self.notes,
@@ -136,6 +150,10 @@ class ScanReport:
             out.append(
                 f"allowlist: {s.count} finding(s) of {s.rule} in {s.path} suppressed ({s.reason})"
             )
+        for f in self.examples:
+            out.append(
+                f"not a finding: {f.path}:{f.line}:{f.column}  {f.rule}  {f.value_hash}  {f.reason}"
+            )
         if self.skipped_binary:
             out.append(f"skipped {len(self.skipped_binary)} binary file(s)")
         out.extend(self.notes)
@@ -158,3 +176,87 @@ class ScanReport:
         if self.errors:
             verdict += f"; {len(self.errors)} path(s) could not be read"
         return f"{verdict} ({scanned})"
+
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {"known-secret": "error", "secret": "error", "token": "error", "pii": "warning"}
+
+
+def _sarif_result(
+    finding: Finding, rules: dict[str, int], suppression: dict[str, str] | None
+) -> dict[str, Any]:
+    """One SARIF result: where, which rule, the hash as the fingerprint; never the value."""
+    rule_index = rules.setdefault(finding.rule, len(rules))
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": _LEVELS.get(finding.category.value, "warning"),
+        "message": {
+            "text": f"{finding.category.value} matched by {finding.rule} (value not shown)"
+        },
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": _uri(finding.path)},
+                    "region": {"startLine": finding.line, "startColumn": finding.column},
+                }
+            }
+        ],
+        "partialFingerprints": {"valueHash/v1": finding.value_hash},
+    }
+    if suppression is not None:
+        result["suppressions"] = [suppression]
+    return result
+
+
+def _uri(path: str) -> str:
+    return quote(PurePath(path).as_posix(), safe="/:")
+
+
+def to_sarif(report: ScanReport, titles: dict[str, str], version: str) -> dict[str, Any]:
+    """The report as a SARIF 2.1.0 log (GitHub code scanning and CI dashboards read it).
+
+    Findings are results; allowlisted findings and placeholders or documented examples are
+    results with a `suppressions` entry saying why, so nothing matched is hidden.
+    """
+    rules: dict[str, int] = {}
+    results = [_sarif_result(f, rules, None) for f in report.findings]
+    for finding in report.allowed:
+        reason = next(
+            (s.reason for s in report.suppressed if fnmatchcase(finding.rule, s.rule)), ""
+        )
+        suppression = {"kind": "external", "justification": reason or "allowlist"}
+        results.append(_sarif_result(finding, rules, suppression))
+    for finding in report.examples:
+        suppression = {"kind": "inSource", "justification": finding.reason}
+        results.append(_sarif_result(finding, rules, suppression))
+    driver_rules = [
+        {"id": rule, "shortDescription": {"text": titles.get(rule, rule) or rule}}
+        for rule in sorted(rules, key=rules.__getitem__)
+    ]
+    notifications = [
+        {"level": "error", "message": {"text": f"could not scan {e.path}: {e.message}"}}
+        for e in report.errors
+    ]
+    return {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "onyx-wizard scan",
+                        "version": version,
+                        "rules": driver_rules,
+                    }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not report.errors and not report.cancelled,
+                        "toolExecutionNotifications": notifications,
+                    }
+                ],
+                "results": results,
+            }
+        ],
+    }

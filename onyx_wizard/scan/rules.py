@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
@@ -12,7 +13,7 @@ from typing import Any
 import re2
 
 from onyx_wizard.errors import OnyxError
-from onyx_wizard.scan.validators import VALIDATORS, Validator
+from onyx_wizard.scan.validators import KEY_CHECKS, VALIDATORS, KeyCheck, Validator, placeholder
 
 
 class Category(StrEnum):
@@ -45,11 +46,26 @@ class Rule:
     not_after: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
     generic: bool = False
+    key: str | None = None  # a check of the key's name and the value (context rules)
+    # Documented example values (a substring of the value, and where it is published).
+    examples: tuple[tuple[bytes, str], ...] = ()
 
     @cached_property
     def check(self) -> Validator | None:
         """The validator function (looked up once: it runs for every candidate)."""
         return VALIDATORS[self.validator] if self.validator else None
+
+    @cached_property
+    def key_check(self) -> KeyCheck | None:
+        """The key-name check, called with the text before the value and the value."""
+        return KEY_CHECKS[self.key] if self.key else None
+
+    def example_reason(self, value: bytes) -> str:
+        """Why `value` is a documented example or a placeholder, or "" for a real-looking one."""
+        for example, source in self.examples:
+            if example in value:
+                return f"documented example ({source})"
+        return placeholder(value)
 
 
 _FIELDS = {
@@ -66,7 +82,9 @@ _FIELDS = {
     "not_after",
     "stopwords",
     "generic",
+    "key",
 }
+_EXAMPLE_FIELDS = {"rules", "values", "source"}
 
 
 def _rule(entry: dict[str, Any], index: int) -> Rule:
@@ -89,6 +107,7 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
             not_after=tuple(str(k) for k in entry.get("not_after", ())),
             stopwords=tuple(str(k) for k in entry.get("stopwords", ())),
             generic=bool(entry.get("generic", False)),
+            key=entry.get("key"),
         )
     except KeyError as exc:
         raise RuleError(f"{where}: missing field {exc.args[0]!r}") from None
@@ -98,15 +117,45 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
         raise RuleError(f"{where}: category known-secret is reserved for keyring values")
     if rule.validator is not None and rule.validator not in VALIDATORS:
         raise RuleError(f"{where}: unknown validator {rule.validator!r}")
+    if rule.key is not None and rule.key not in KEY_CHECKS:
+        raise RuleError(f"{where}: unknown key check {rule.key!r}")
     if any(k != k.lower() or not k for k in (*rule.keywords, *rule.not_after, *rule.stopwords)):
         raise RuleError(f"{where}: keywords, not_after and stopwords must be lower-case words")
     try:
-        compiled = re2.compile(rule.regex.encode())
+        re2.compile(rule.regex.encode())
     except re2.error as exc:
         raise RuleError(f"{where}: regex does not compile under RE2 ({exc})") from None
-    if compiled.groups > 1:
-        raise RuleError(f"{where}: at most one capturing group (the value); use (?:…) for others")
+    if not _groups_are_alternatives(rule.regex):
+        raise RuleError(
+            f"{where}: capturing groups are the value, so at most one may take part in a "
+            "match (alternatives); use (?:…) for the others"
+        )
     return rule
+
+
+def _groups_are_alternatives(regex: str) -> bool:
+    """Whether no two capturing groups can both take part in one match."""
+    try:
+        import re._parser as sre  # type: ignore[import-not-found]
+
+        tree = sre.parse(regex.replace(r"\z", r"\Z"))
+    except Exception:  # RE2 syntax Python does not know: count groups instead
+        return bool(re2.compile(regex.encode()).groups <= 1)
+
+    def most(items: Any) -> int:
+        total = 0
+        for op, arg in items:
+            name = str(op)
+            if name == "SUBPATTERN":
+                total += (1 if arg[0] is not None else 0) + most(arg[-1])
+            elif name == "BRANCH":
+                total += max(most(branch) for branch in arg[1])
+            elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+                inner = most(arg[2])
+                total += inner if arg[1] <= 1 else 2 * inner
+        return total
+
+    return most(tree) <= 1
 
 
 def parse_rules(text: str) -> tuple[Rule, ...]:
@@ -117,6 +166,24 @@ def parse_rules(text: str) -> tuple[Rule, ...]:
         raise RuleError(f"rules are not valid TOML: {exc}") from None
     rules = tuple(_rule(entry, i) for i, entry in enumerate(data.get("rule", [])))
     ids = [rule.id for rule in rules]
+    examples: dict[str, list[tuple[bytes, str]]] = {}
+    for index, entry in enumerate(data.get("example", [])):
+        where = f"example #{index + 1}"
+        unknown = set(entry) - _EXAMPLE_FIELDS
+        if unknown or not {"rules", "values", "source"} <= set(entry):
+            raise RuleError(f"{where}: an example has rules, values and source")
+        for rule_id in entry["rules"]:
+            if rule_id not in ids:
+                raise RuleError(f"{where}: no rule {rule_id!r}")
+            examples.setdefault(rule_id, []).extend(
+                (str(value).encode(), str(entry["source"])) for value in entry["values"]
+            )
+    rules = tuple(
+        dataclasses.replace(rule, examples=tuple(examples[rule.id]))
+        if rule.id in examples
+        else rule
+        for rule in rules
+    )
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RuleError(f"rule {duplicates[0]!r} is defined twice")

@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from functools import cache
@@ -62,6 +63,9 @@ _CARD_RANGES: tuple[tuple[int, int, frozenset[int]], ...] = (
     (6304, 6304, frozenset(range(13, 20))),
     (6759, 6759, frozenset(range(13, 20))),
     (6761, 6763, frozenset(range(13, 20))),
+    (1, 1, frozenset({15})),  # UATP (airline cards)
+    (5019, 5019, frozenset({16})),  # Dankort
+    (4571, 4571, frozenset({16})),  # Visa/Dankort
 )
 
 
@@ -110,8 +114,14 @@ _SSN_EXAMPLES = frozenset({"123456789", "078051120", "219099999", "457555462"})
 
 
 def ssn(value: bytes) -> int:
-    """A US SSN: area not 000, 666 or 900–999; group not 00; serial not 0000."""
-    area, group, serial = value.decode("ascii").split("-")
+    """A US SSN: area not 000, 666 or 900–999; group not 00; serial not 0000.
+
+    Dashes, spaces or dots between the groups, or none (a labelled `ssn=536221937`).
+    """
+    digits = value.translate(None, b"- .").decode("ascii")
+    if len(digits) != 9 or not digits.isdigit():
+        return 0
+    area, group, serial = digits[:3], digits[3:5], digits[5:]
     if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
         return 0
     if area + group + serial in _SSN_EXAMPLES:
@@ -131,9 +141,18 @@ def jwt_header(value: bytes) -> int:
 
 
 def e164(value: bytes) -> int:
-    """An E.164 number: 8–15 digits after '+', and not one digit repeated (a filler)."""
-    digits = value[1:]
-    if not 8 <= len(digits) <= 15 or len(set(digits)) == 1:
+    """An E.164 number: 8–15 digits after '+' (spaces, dots, dashes, brackets between groups),
+    and not one digit repeated (a filler)."""
+    digits = value[1:].translate(None, b" .-()")
+    if not 8 <= len(digits) <= 15 or len(set(digits)) == 1 or not digits.isdigit():
+        return 0
+    return len(value)
+
+
+def phone_national(value: bytes) -> int:
+    """A national phone number (NANP `(415) 555-2671`, `09-7625400`): 9–11 digits."""
+    digits = value.translate(None, b" .-()")
+    if not 9 <= len(digits) <= 11 or len(set(digits)) == 1:
         return 0
     return len(value)
 
@@ -225,6 +244,259 @@ def mixed(value: bytes) -> int:
     return len(value) if letters + digits + symbols >= 2 else 0
 
 
+def _mrz_digit(field: bytes) -> int:
+    """ICAO 9303 part 3 check digit: weights 7, 3, 1; digits as is, A–Z 10–35, `<` 0."""
+    total = 0
+    for index, byte in enumerate(field):
+        if 48 <= byte <= 57:
+            number = byte - 48
+        elif 65 <= byte <= 90:
+            number = byte - 55
+        else:
+            number = 0
+        total += number * (7, 3, 1)[index % 3]
+    return total % 10
+
+
+def _checks(line: bytes, fields: tuple[tuple[int, int, int], ...]) -> bool:
+    """Each (start, end, check digit position) of a line holds its check digit."""
+    for start, end, at in fields:
+        digit = line[at : at + 1]
+        if digit == b"<" and not line[start:end].strip(b"<"):
+            continue  # an optional field left empty
+        if not digit.isdigit() or _mrz_digit(line[start:end]) != digit[0] - 48:
+            return False
+    return True
+
+
+def mrz(value: bytes) -> int:
+    """An ICAO 9303 machine-readable zone (TD3 passport, TD2 or TD1 card): its check digits.
+
+    The lines may be joined by a newline, an escaped `\\n` or a space, as logs show them.
+    """
+    lines = [
+        line for line in value.replace(b"\\n", b"\n").replace(b" ", b"\n").split(b"\n") if line
+    ]
+    lines = [line.rstrip(b"\r") for line in lines]
+    if len(lines) == 2 and len(lines[1]) == 44:  # TD3: the second line carries every check
+        line = lines[1]
+        ok = _checks(line, ((0, 9, 9), (13, 19, 19), (21, 27, 27), (28, 42, 42)))
+        composite = line[0:10] + line[13:20] + line[21:43]
+        return len(value) if ok and _mrz_digit(composite) == line[43] - 48 else 0
+    if len(lines) == 2 and len(lines[1]) == 36:  # TD2
+        line = lines[1]
+        ok = _checks(line, ((0, 9, 9), (13, 19, 19), (21, 27, 27)))
+        composite = line[0:10] + line[13:20] + line[21:35]
+        return len(value) if ok and _mrz_digit(composite) == line[35] - 48 else 0
+    if len(lines) >= 2 and len(lines[0]) == 30 and len(lines[1]) == 30:  # TD1
+        first, second = lines[0], lines[1]
+        ok = _checks(first, ((5, 14, 14),)) and _checks(second, ((0, 6, 6), (8, 14, 14)))
+        composite = first[5:30] + second[0:7] + second[8:15] + second[18:29]
+        return len(value) if ok and _mrz_digit(composite) == second[29] - 48 else 0
+    return 0
+
+
+# Words a key's name is made of (camelCase, snake_case, kebab-case, dotted all split).
+_WORDS = re.compile(rb"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_PASSWORD_WORDS = frozenset({b"password", b"passwd", b"pwd", b"pass", b"passphrase", b"passwords"})
+_SECRET_WORDS = frozenset(
+    {
+        b"secret",
+        b"secrets",
+        b"secrete",
+        b"token",
+        b"apikey",
+        b"credential",
+        b"credentials",
+        b"creds",
+        b"cred",
+        b"auth",
+    }
+)
+# `key` alone names anything (a map key, a keyboard key); with one of these before it, a secret.
+_KEY_QUALIFIERS = frozenset(
+    {
+        b"api",
+        b"access",
+        b"private",
+        b"secret",
+        b"signing",
+        b"encryption",
+        b"master",
+        b"client",
+        b"app",
+        b"storage",
+        b"shared",
+        b"hmac",
+        b"auth",
+        b"session",
+        b"consumer",
+    }
+)
+# Words that make the name a property of a secret, not the secret (`secret_name`, `token_url`,
+# `csrf_token`, `public_key`, `max_tokens`, `credentialsId`), or not one at all.
+_NOT_SECRET_WORDS = frozenset(
+    {
+        b"id",
+        b"ids",
+        b"name",
+        b"names",
+        b"url",
+        b"uri",
+        b"urls",
+        b"endpoint",
+        b"file",
+        b"files",
+        b"path",
+        b"length",
+        b"len",
+        b"size",
+        b"type",
+        b"types",
+        b"version",
+        b"count",
+        b"max",
+        b"min",
+        b"limit",
+        b"public",
+        b"pub",
+        b"csrf",
+        b"xsrf",
+        b"schema",
+        b"sequence",
+        b"primary",
+        b"foreign",
+        b"bucket",
+        b"kms",
+        b"policy",
+        b"hint",
+        b"prompt",
+        b"completion",
+        b"timeout",
+        b"ttl",
+        b"expires",
+        b"expiry",
+        b"expiration",
+        b"header",
+        b"field",
+        b"format",
+        b"mode",
+        b"label",
+        b"description",
+        b"page",
+        b"next",
+        b"sync",
+        b"continuation",
+        b"verification",
+        b"hash",
+        b"alias",
+        b"ring",
+        b"pair",
+        b"event",
+        b"chars",
+        b"str",
+        b"location",
+        b"dir",
+        b"enabled",
+        b"required",
+        b"param",
+        b"regex",
+        b"pattern",
+        b"store",
+        b"storetype",
+        b"tab",
+        b"env",
+        b"var",
+        b"ref",
+        b"placeholder",
+        b"prefix",
+        b"suffix",
+        b"algorithm",
+        b"algo",
+        b"kind",
+        b"method",
+        b"status",
+        b"state",
+        b"error",
+        b"errors",
+        b"usage",
+        b"used",
+        b"tokens",
+        b"keys",
+        b"rotation",
+        b"strength",
+        b"rules",
+        b"reset",
+        b"forgot",
+        b"confirm",
+        b"mask",
+        b"masked",
+        b"visible",
+        b"show",
+        b"toggle",
+    }
+)
+# Values that refer to a secret kept elsewhere, not the secret: templates and environment reads.
+_REFERENCE = re.compile(
+    rb"^(?:\$\{|\$\(|\{\{|%\(|%s|<%|#\{|\$[A-Z_]+$|process\.env|os\.environ|os\.getenv|getenv"
+    rb"|ENV\[|env\(|secrets\.|vault:|!vault|-----BEGIN|[a-z][a-z0-9+.-]*://|/|\[|\*+$|<)",
+    re.IGNORECASE,
+)
+# An unquoted dotted name (`X25519.secret_length`, `Key128Bit;`): code, not a value.
+_CODE_NAME = re.compile(rb"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+;?$")
+
+
+_TYPE_NAMES = frozenset({b"string", b"str", b"var", b"const", b"let", b"val", b"char", b"assign"})
+
+
+def _name_words(key: bytes) -> list[bytes]:
+    names = [
+        name
+        for name in re.findall(rb"[A-Za-z_][A-Za-z0-9_.\-]*", key)
+        if name.lower().rsplit(b".", 1)[-1] not in _TYPE_NAMES
+    ]
+    if not names:
+        return []
+    return [word.lower() for word in _WORDS.findall(names[-1])]
+
+
+def secret_name(key: bytes, password: bool) -> bool:
+    """Whether a key's name (`clientSecret`, `db_pass`, `SERVICE_TOKEN`) names a secret."""
+    words = _name_words(key)
+    if not words or any(word in _NOT_SECRET_WORDS for word in words):
+        return False
+    if password:
+        return any(word in _PASSWORD_WORDS for word in words)
+    if any(word in _SECRET_WORDS for word in words):
+        return True
+    return any(
+        word == b"key" and index and words[index - 1] in _KEY_QUALIFIERS
+        for index, word in enumerate(words)
+    )
+
+
+def assigned_value(key: bytes, value: bytes) -> bool:
+    """Whether the value after a secret's name could be the secret (not a reference, not code)."""
+    if _REFERENCE.search(value):
+        return False
+    quoted = key[-1:] in (b'"', b"'", b"`")
+    if not quoted and key.rstrip(b" \t@").endswith((b"(", b",")):
+        return False  # a call's argument: only a string literal is a value
+    return quoted or not _CODE_NAME.match(value)
+
+
+def escaped_end(value: bytes) -> int:
+    """The value up to an escaped line break (`\\n` inside a JSON string), then `mixed`."""
+    for escape in (b"\\n", b"\\r", b"\\t"):
+        cut = value.find(escape)
+        if cut >= 0:
+            value = value[:cut]
+    value = value.rstrip(b")]};,")
+    if len(value) > 500 or _REFERENCE.search(value):
+        return 0
+    return mixed(value)
+
+
 VALIDATORS: dict[str, Validator] = {
     "card": card,
     "ssn": ssn,
@@ -234,4 +506,32 @@ VALIDATORS: dict[str, Validator] = {
     "email": email,
     "basic-auth": basic_auth,
     "mixed": mixed,
+    "assigned": escaped_end,
+    "phone-national": phone_national,
+    "mrz": mrz,
 }
+KeyCheck = Callable[[bytes, bytes], bool]
+KEY_CHECKS: dict[str, KeyCheck] = {
+    "secret-name": lambda key, value: secret_name(key, False) and assigned_value(key, value),
+    "password-name": lambda key, value: secret_name(key, True) and assigned_value(key, value),
+}
+
+
+# A value that says it is not real: a filler run, a template, a word like EXAMPLE.
+_FILLER = re.compile(
+    rb"[xX]{8,}|\*{6,}|#{6,}|([A-Za-z0-9])\1{11,}|0123456789|123456789|abcdefghijklmn",
+    re.IGNORECASE,
+)
+_EXAMPLE_WORDS = re.compile(
+    rb"example|placeholder|dummy|changeme|sample|^your[_-]|^<[^>]*>$|^\[[^\]]*\]$",
+    re.IGNORECASE,
+)
+
+
+def placeholder(value: bytes) -> str:
+    """Why a value looks like a placeholder rather than a real one ("" when it does not)."""
+    if _FILLER.search(value):
+        return "placeholder (a filler run of one character)"
+    if _EXAMPLE_WORDS.search(value):
+        return "placeholder (the value says it is an example)"
+    return ""
