@@ -7,7 +7,6 @@ to one core (taskset, when present), the median of --runs runs:
 
 - `onyx-wizard scan FILE --format json`: MB/s and peak RSS (the targets: >= 100 MB/s on one
   core, peak RSS < 150 MB);
-- the same with the keyword prefilter on (`scan_paths(..., prefilter=True)`);
 - a worst case: a log made only of near-miss lines (every line a candidate for some rule);
 - `detect-secrets scan` on a 20 MB slice (it is slow; target: this scanner > 100x faster);
 - `rg -c -f PATTERNS` with the rules' regexes (target: this scanner within 5x of its time);
@@ -71,13 +70,6 @@ code = subprocess.run(sys.argv[2:], stdout=out, stderr=subprocess.DEVNULL).retur
 seconds = time.perf_counter() - start
 rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
 print(seconds, rss * (1 if sys.platform == "darwin" else 1024), code)
-"""
-
-_PREFILTER = """
-import sys
-from onyx_wizard.scan import scan_paths
-report = scan_paths(sys.argv[1:], prefilter=True)
-print(len(report.findings))
 """
 
 
@@ -198,11 +190,6 @@ def main() -> None:
             f"onyx-wizard scan      {rate(total, seconds)}  {seconds:7.2f} s  "
             f"peak RSS {mb(rss)}  exit {code}, {found} findings"
         )
-
-        seconds, rss, _ = measure(
-            [sys.executable, "-c", _PREFILTER, str(big)], tmp / "prefilter.txt", args.runs
-        )
-        print(f"  keyword prefilter on{rate(total, seconds)}  {seconds:7.2f} s  peak RSS {mb(rss)}")
 
         dense = tmp / "near-misses.log"
         write_log(dense, size // 4, args.seed, None)

@@ -81,7 +81,6 @@ def scan_paths(
     categories: Iterable[Category] | None = None,
     salt: bytes | None = None,
     rules: Sequence[Rule] | None = None,
-    prefilter: bool = False,
 ) -> ScanReport:
     """Scan files and folders for known secret values, secret and token shapes, and PII.
 
@@ -90,9 +89,7 @@ def scan_paths(
     Unreadable paths become report errors, never exceptions. `categories` limits what is
     looked for; `salt` makes hashes comparable between scans (default: a fresh one).
     """
-    matcher = Matcher(
-        default_rules() if rules is None else rules, secrets, categories, prefilter=prefilter
-    )
+    matcher = Matcher(default_rules() if rules is None else rules, secrets, categories)
     report = scan_files(paths, matcher, salt=salt or new_salt(), progress=progress, cancel=cancel)
     if allowlist is not None:
         found = report.findings

@@ -1,29 +1,33 @@
-"""The matching engine: the rules compiled into RE2 automata and run over large chunks of bytes.
+"""The matching engine: the rules compiled into one RE2 automaton run over large chunks of bytes.
 
 RE2 matches in time linear in the input whatever the pattern, so a hostile log line cannot
-stall a scan. Each automaton runs over a whole chunk (megabytes) at a time, not line by line,
+stall a scan. The automaton runs over a whole chunk (megabytes) at a time, not line by line,
 so Python's overhead is paid per chunk and per candidate, never per line. Validators (Luhn, SSN
 ranges, JWT header, entropy floors) run on the candidates alone.
 
-The rules are split in two automata by their keywords. Rules with a distinctive keyword
-(`whsec_`, `bearer`, `password`, …) sit in one; rules that have none (card numbers, IBANs) or
-only a one-character one (`@`, `+`) sit in the other. The second kind produces most candidates
-in ordinary logs, and RE2 works out a match's capture groups by re-running a slower engine at
-a cost that grows with the automaton: measured here, keeping that automaton small took the
-cost per candidate from about 5.3 to 2.6 µs. Known secret values, when given, are a third
-automaton of literal strings, so no other match can hide one.
+Each candidate takes three steps, each in a small or capture-free automaton:
 
-The keyword prefilter (skip the keyword rules a chunk cannot match) is available but off by
-default: measured here, finding which keywords a chunk holds costs as much as running the
-keyword automaton itself (`in` tests ~60 MB/s for 39 keywords; an RE2 set of them ~750 MB/s;
-the automaton ~300-800 MB/s). benchmarks/scan.py measures both.
+1. the union of every rule, with its capturing groups made non-capturing, finds where the next
+   candidate starts. Without groups RE2 answers from its DFA alone; asking a large automaton
+   for groups costs tens of microseconds a candidate (measured here: the union with groups
+   ran at 38 MB/s on a typical log, without them at 360 MB/s);
+2. an RE2 set of the same patterns, anchored there, names every rule that matches at that
+   start, so each gets its chance in rule-file order (a rejected candidate never hides another
+   rule's match);
+3. the rule's own regex, anchored there, gives the value's span from its groups.
+
+When every rule at a start is rejected, the search goes on from the next byte, so a match that
+starts inside the rejected one (`secret: "postgres://u:p@h/db"`) is found; a candidate that
+starts inside a rejected one gets no such second search, which keeps a line of nested
+candidates linear. Known secret values, when given, are a second automaton of literal strings,
+so no other match can hide one.
 """
 
 from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -31,21 +35,25 @@ from urllib.parse import quote
 
 import re2
 
-from onyx_wizard.scan.rules import Category, Rule
+from onyx_wizard.scan.rules import Category, Rule, capture_free
 from onyx_wizard.scan.validators import entropy
 
 # A known secret shorter than this is not searched for: a short value matches by chance.
 MIN_SECRET_LENGTH = 8
 KNOWN_SECRET = "known-secret"
 # RE2's budget for an automaton's cached DFA states; past it RE2 falls back to a slower engine.
-_MAX_MEM = 32 << 20
-# Bytes before a value looked at for a rule's `not_after` and `stopwords` key names.
+_MAX_MEM = 64 << 20
+# Bytes before a value looked at for a rule's `not_after` and `stopwords` key names, and for the
+# start of a key's name (`client_secret=` matches from `secret`).
 _KEY_WINDOW = 40
-# How far past a rejected context match its inner matches are looked for (see `_inside`).
-_INSIDE_REACH = 1024
+# Bytes after a candidate's start shown to the set of rules (at least the union's whole match):
+# every rule's shortest match fits in it.
+_SET_REACH = 1024
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
-# google-re2's own (undocumented) handle on unanchored search; see `_spans`.
-_UNANCHORED = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+# google-re2's own (undocumented) handles on unanchored and anchored search; see `_next`.
+_ANCHOR = getattr(re2, "_Anchor", None)
+_UNANCHORED = getattr(_ANCHOR, "UNANCHORED", None)
+_ANCHOR_START = getattr(_ANCHOR, "ANCHOR_START", None)
 
 
 @dataclass(frozen=True, order=True)
@@ -56,18 +64,9 @@ class Hit:
     end: int
     rule: str
     category: Category
-    begin: int = -1  # the whole match (key name included), for overlap between automata
+    begin: int = -1  # the whole match (key name included)
     rank: int = 0  # the rule's place in the rule file: the earlier wins a tie
     example: str = ""  # why the value is a placeholder or documented example (then no finding)
-
-
-@dataclass(frozen=True)
-class _Slot:
-    rule: Rule | None  # None: a known secret literal
-    label: str
-    group: int  # the alternative's whole match
-    values: tuple[int, ...]  # its value groups, alternatives: the first that took part is the value
-    rank: int
 
 
 def _options() -> Any:
@@ -76,73 +75,81 @@ def _options() -> Any:
     return options
 
 
-def _spans(
-    regexp: Any, text: bytes, pos: int = 0, endpos: int | None = None
-) -> Iterator[list[tuple[int, int]]]:
-    """The group spans of each successive match of `regexp` in `text[pos:endpos]`.
-
-    The text around the span still counts as context (`\\b` at its edges).
-
-    google-re2's finditer wraps every match in a Python object; calling the compiled RE2
-    object directly (as finditer itself does) halves the cost per candidate. The public
-    finditer stays the fallback should that object change.
-    """
-    size = len(text) if endpos is None else endpos
-    raw = getattr(regexp, "_regexp", None)
-    if raw is None or _UNANCHORED is None or not hasattr(raw, "Match"):
-        for match in regexp.finditer(text, pos, size):
-            yield [match.span(g) for g in range(regexp.groups + 1)]
-        return
-    while pos <= size:
-        spans = raw.Match(_UNANCHORED, text, pos, size)
-        start, end = spans[0]
-        if start < 0:
-            return
-        yield spans
-        pos = end if end > pos else pos + 1
+@dataclass(frozen=True)
+class _Entry:
+    rule: Rule | None  # None: a known secret literal
+    label: str
+    rank: int
+    regexp: Any  # the pattern with its own groups
+    values: tuple[int, ...]  # its value groups, alternatives: the first that took part is the value
 
 
-class _Alternation:
-    """Rules (and literals) compiled into one regex, with where each one's groups are."""
+# google-re2's public API wraps every match in a Python object and has no anchored search
+# from an offset; its compiled RE2 object (which `finditer` itself uses) does both at half the
+# cost per candidate. The public calls stay the fallback should that object change.
 
-    def __init__(
-        self, rules: Sequence[tuple[int, Rule]], literals: Sequence[tuple[str, bytes]] = ()
-    ) -> None:
-        self.slots: list[_Slot] = []
+
+def _next_fast(regexp: Any, text: bytes, pos: int, size: int) -> tuple[int, int]:
+    return regexp._regexp.Match(_UNANCHORED, text, pos, size)[0]  # type: ignore[no-any-return]
+
+
+def _anchored_fast(regexp: Any, text: bytes, pos: int) -> list[tuple[int, int]]:
+    return regexp._regexp.Match(_ANCHOR_START, text, pos, len(text))  # type: ignore[no-any-return]
+
+
+def _set_match_fast(rules: Any, text: bytes, start: int, end: int) -> list[int]:
+    return rules._set.Match(text[start:end]) or []  # type: ignore[no-any-return]
+
+
+def _next_public(regexp: Any, text: bytes, pos: int, size: int) -> tuple[int, int]:
+    match = regexp.search(text, pos, size)
+    return match.span() if match is not None else (-1, -1)  # type: ignore[no-any-return]
+
+
+def _anchored_public(regexp: Any, text: bytes, pos: int) -> list[tuple[int, int]]:
+    match = regexp.match(text, pos)
+    if match is None:
+        return [(-1, -1)]
+    return [match.span(group) for group in range(regexp.groups + 1)]
+
+
+def _set_match_public(rules: Any, text: bytes, start: int, end: int) -> list[int]:
+    return rules.Match(text[start:end]) or []  # type: ignore[no-any-return]
+
+
+def _api() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """The search functions: google-re2's internals when they look as expected, else public."""
+    probe = re2.compile(b"a(b)")
+    rules = re2.Set.MatchSet()
+    fast = _UNANCHORED is not None and _ANCHOR_START is not None
+    fast = fast and hasattr(getattr(probe, "_regexp", None), "Match")
+    fast = fast and hasattr(getattr(rules, "_set", None), "Match")
+    if fast:
+        return _next_fast, _anchored_fast, _set_match_fast
+    return _next_public, _anchored_public, _set_match_public
+
+
+_next, _anchored, _set_match = _api()
+
+
+class _Union:
+    """Patterns compiled three ways: a capture-free union, an anchored set, one regex each."""
+
+    def __init__(self, patterns: Sequence[tuple[Rule | None, str, int, bytes]]) -> None:
+        self.entries: list[_Entry] = []
         parts: list[bytes] = []
-        group = 1
-        # Longest literal first: at one position the first alternative listed wins.
-        for label, literal in sorted(literals, key=lambda item: -len(item[1])):
-            self.slots.append(_Slot(None, label, group, (), -1))
-            parts.append(b"(" + re2.escape(literal) + b")")
-            group += 1
-        for rank, rule in rules:
-            inner = re2.compile(rule.regex.encode()).groups
-            values = tuple(range(group + 1, group + 1 + inner))
-            self.slots.append(_Slot(rule, rule.id, group, values, rank))
-            parts.append(b"(" + rule.regex.encode() + b")")
-            group += 1 + inner
+        self.set = re2.Set.MatchSet(_options())
+        for rule, label, rank, pattern in patterns:
+            regexp = re2.compile(pattern, _options())
+            self.entries.append(
+                _Entry(rule, label, rank, regexp, tuple(range(1, regexp.groups + 1)))
+            )
+            free = capture_free(pattern.decode()).encode()
+            parts.append(b"(?:" + free + b")")
+            self.set.Add(free)
+        if parts:
+            self.set.Compile()
         self.regexp = re2.compile(b"|".join(parts), _options()) if parts else None
-
-    def candidates(
-        self, text: bytes, pos: int = 0, endpos: int | None = None
-    ) -> Iterator[tuple[_Slot, int, int, int]]:
-        """Each leftmost match: its slot, where the match starts, and the value's span."""
-        if self.regexp is None:
-            return
-        slots = self.slots
-        for spans in _spans(self.regexp, text, pos, endpos):
-            # One top-level alternative took part in the match: the one whose group is set.
-            for slot in slots:
-                begin = spans[slot.group][0]
-                if begin >= 0:
-                    start, end = spans[slot.group]
-                    for value in slot.values:
-                        if spans[value][0] >= 0:
-                            start, end = spans[value]
-                            break
-                    yield slot, begin, start, end
-                    break
 
 
 def _variants(secret: str) -> set[bytes]:
@@ -171,30 +178,42 @@ def secret_items(secrets: Mapping[str, str] | Iterable[str]) -> list[tuple[str, 
     return [(KNOWN_SECRET, value) for value in secrets if value]
 
 
-def _is_keyword_rule(rule: Rule) -> bool:
-    return any(len(keyword) > 1 for keyword in rule.keywords)
-
-
 @dataclass(frozen=True)
 class _Automata:
     rules: tuple[Rule, ...]
-    keyword_rules: tuple[tuple[int, Rule], ...]
-    plain: _Alternation
-    keyword: _Alternation
-    specific: _Alternation  # names what a context rule (Bearer …, key=…) holds
+    groups: tuple[_Union, ...]  # each searched on its own (see `_group`)
+    specific: _Union  # names what a context rule (Bearer …, key=…) holds
+
+
+def _rule_patterns(ranked: Iterable[tuple[int, Rule]]) -> list[tuple[Rule | None, str, int, bytes]]:
+    return [(rule, rule.id, rank, rule.regex.encode()) for rank, rule in ranked]
+
+
+def _group(rule: Rule) -> int:
+    """Which automaton a rule runs in.
+
+    One union of every rule is slow on text it has not seen: RE2 builds its DFA's states as
+    it meets them, and a union's states are products of its rules' (measured on a fresh typical
+    log, without groups: the union of all rules 16 MB/s; personal data with the context rules
+    115 MB/s and vendor tokens 265 MB/s, each alone; on text seen before 260 and 490 MB/s).
+    Each automaton costs a pass over the text (RE2's DFA does no better than about 600 MB/s
+    on patterns without a literal prefix), so there are two: the rules with no distinctive
+    keyword (personal data) with the context rules (key=value, Bearer), and the rest.
+    """
+    if rule.generic or not any(len(keyword) > 1 for keyword in rule.keywords):
+        return 0
+    return 1
 
 
 @lru_cache(maxsize=8)
 def _automata(rules: tuple[Rule, ...], wanted: frozenset[Category]) -> _Automata:
     """The rules' automata, compiled once per rule set (compiling takes milliseconds)."""
     ranked = [(rank, rule) for rank, rule in enumerate(rules) if rule.category in wanted]
-    keyword_rules = tuple((rank, rule) for rank, rule in ranked if _is_keyword_rule(rule))
+    groups = [[item for item in ranked if _group(item[1]) == group] for group in range(2)]
     return _Automata(
         rules=tuple(rule for _, rule in ranked),
-        keyword_rules=keyword_rules,
-        plain=_Alternation([(r, rule) for r, rule in ranked if not _is_keyword_rule(rule)]),
-        keyword=_Alternation(keyword_rules),
-        specific=_Alternation([(r, rule) for r, rule in ranked if not rule.generic]),
+        groups=tuple(_Union(_rule_patterns(group)) for group in groups if group),
+        specific=_Union(_rule_patterns((r, rule) for r, rule in ranked if not rule.generic)),
     )
 
 
@@ -206,14 +225,11 @@ class Matcher:
         rules: Sequence[Rule],
         secrets: Mapping[str, str] | Iterable[str] = (),
         categories: Iterable[Category] | None = None,
-        *,
-        prefilter: bool = False,
     ) -> None:
         wanted = frozenset(categories) if categories is not None else frozenset(Category)
         automata = _automata(tuple(rules), wanted)
         self.rules = automata.rules
-        self._plain, self._keyword = automata.plain, automata.keyword
-        self._specific = automata.specific
+        self._groups, self._specific = automata.groups, automata.specific
         literals: list[tuple[str, bytes]] = []
         self.short_secrets = 0
         if Category.KNOWN_SECRET in wanted:
@@ -222,55 +238,81 @@ class Matcher:
                     self.short_secrets += 1
                     continue
                 literals += [(label, form) for form in sorted(_variants(value))]
-        self._literals = _Alternation([], literals)
-        self._prefilter = _KeywordSet(automata.keyword_rules) if prefilter else None
+        # Longest literal first: at one position the first listed wins.
+        literals.sort(key=lambda item: -len(item[1]))
+        self._literals = _Union([(None, label, -1, re2.escape(form)) for label, form in literals])
 
     def hits(self, text: bytes, own_end: int | None = None) -> list[Hit]:
-        """Validated hits whose value starts before `own_end` (default: anywhere), in order.
+        """Validated hits whose match starts before `own_end` (default: anywhere), in order.
 
-        A known secret outranks any pattern hit over the same bytes; of two overlapping
-        pattern hits, the one whose match starts first (then the earlier rule) is kept. Hits
-        of placeholders and documented examples carry the reason (`Hit.example`).
+        A known secret outranks any pattern hit over the same bytes; pattern hits do not
+        overlap: a match starting inside an accepted one is not looked at. Hits of placeholders
+        and documented examples carry the reason (`Hit.example`).
         """
         limit = len(text) if own_end is None else own_end
-        keyword = self._keyword
-        if self._prefilter is not None:
-            keyword = self._prefilter.alternation_for(text)
         found: list[Hit] = []
-        for alternation in (self._plain, keyword):
-            for slot, begin, start, end in alternation.candidates(text):
-                if start >= limit:
-                    break
-                assert slot.rule is not None
-                hit = self._validate(slot.rule, slot.rank, text, begin, start, end)
-                if hit is not None:
-                    found.append(hit)
-                elif slot.rule.generic:
-                    found += self._inside(text, begin, begin + 1, end, limit)
-        known = [
-            Hit(start, end, slot.label, Category.KNOWN_SECRET, begin, -1)
-            for slot, begin, start, end in self._literals.candidates(text)
-            if start < limit
-        ]
+        for union in self._groups:
+            found += self._search(union, text, 0, len(text), limit, inner=True)
+        known: list[Hit] = []
+        union, size, pos = self._literals, len(text), 0
+        while union.regexp is not None and pos <= size:
+            begin, end = _next(union.regexp, text, pos, size)
+            if begin < 0 or begin >= limit:
+                break
+            # Literals match no context: the longest at `begin` is the union's match.
+            matched = _set_match(union.set, text, begin, end)
+            label = union.entries[min(matched)].label if matched else KNOWN_SECRET
+            known.append(Hit(begin, end, label, Category.KNOWN_SECRET, begin, -1))
+            pos = max(end, begin + 1)
         return _resolve(known, found)
 
-    def _inside(self, text: bytes, begin: int, pos: int, end: int, limit: int) -> list[Hit]:
-        """Hits that start inside a rejected context match (`secret: "postgres://u:p@h"`).
+    def _search(
+        self, union: _Union, text: bytes, pos: int, size: int, limit: int, *, inner: bool
+    ) -> list[Hit]:
+        """The hits of `union`'s rules in `text[pos:size]` whose match starts before `limit`.
 
-        A rejected candidate must not hide another rule's match that starts within it. The
-        search is bounded (the match plus `_INSIDE_REACH` bytes), so a line of repeated
-        candidates stays linear.
+        With `inner`, a candidate every rule rejects is searched again from its next byte, once.
+        This loop runs for every candidate: it is written for speed (no generator, few calls).
         """
         found: list[Hit] = []
-        endpos = min(len(text), end + _INSIDE_REACH)
-        for alternation in (self._plain, self._keyword):
-            for slot, b, s, e in alternation.candidates(text, pos, endpos):
-                if b >= end or s >= limit:
-                    break
-                assert slot.rule is not None
-                hit = self._validate(slot.rule, slot.rank, text, b, s, e)
-                if hit is not None:
-                    found.append(hit)
+        regexp = union.regexp
+        if regexp is None:
+            return found
+        inner_until = -1 if inner else size + 1
+        entries, rules, validate, length = union.entries, union.set, self._validate, len(text)
+        while pos <= size:
+            begin, end = _next(regexp, text, pos, size)
+            if begin < 0 or begin >= limit:
+                break
+            matched = _set_match(rules, text, begin, min(length, max(end, begin + _SET_REACH)))
+            hit = None
+            if len(matched) == 1 and not entries[matched[0]].values:
+                # One rule with no groups: its match is the union's.
+                entry = entries[matched[0]]
+                hit = validate(entry.rule, entry.rank, text, begin, begin, end)  # type: ignore[arg-type]
+                stop = end
+            else:
+                for index in sorted(matched):
+                    entry = entries[index]
+                    spans = _anchored(entry.regexp, text, begin)
+                    if spans[0][0] < 0:
+                        continue  # matched the slice, not the text (context at its edges)
+                    start, stop = spans[0]
+                    for group in entry.values:
+                        if spans[group][0] >= 0:
+                            start, stop = spans[group]
+                            break
+                    hit = validate(entry.rule, entry.rank, text, begin, start, stop)  # type: ignore[arg-type]
+                    if hit is not None:
+                        stop = spans[0][1]
+                        break
+            if hit is not None:
+                found.append(hit)
+                pos = stop if stop > begin else begin + 1
+            elif begin < inner_until:
+                pos = end if end > begin else begin + 1  # inside a rejected one: no second look
+            else:
+                inner_until, pos = end, begin + 1
         return found
 
     def _validate(
@@ -288,6 +330,8 @@ class Matcher:
             return None
         if rule.not_followed_by and end < len(text) and text[end] in rule.not_followed_by:
             return None
+        if rule.not_after and _after_key(rule, text, start):
+            return None
         check = rule.check
         if check is not None:
             kept = check(value)
@@ -295,9 +339,8 @@ class Matcher:
                 return None
             end = start + kept
             value = value[:kept]
-        if rule.key_check is not None and not rule.key_check(text[begin:start], value):
-            return None
-        if rule.not_after and _after_key(rule.not_after, text, start):
+        key_check = rule.key_check
+        if key_check is not None and not key_check(text[_key_start(text, begin) : start], value):
             return None
         if rule.stopwords and _has_stopword(rule.stopwords, text, begin, end):
             return None
@@ -312,79 +355,55 @@ class Matcher:
     def _refine(self, text: bytes, start: int, end: int) -> Hit | None:
         """The specific rule a context rule's value satisfies (e.g. `Bearer ghp_…`), if any."""
         value = text[start:end]
-        for slot, b, s, e in self._specific.candidates(value):
-            assert slot.rule is not None
-            hit = self._validate(slot.rule, slot.rank, value, b, s, e)
-            if hit is not None:
-                return Hit(
-                    start + hit.start, start + hit.end, hit.rule, hit.category, example=hit.example
-                )
-        return None
+        hits = self._search(self._specific, value, 0, len(value), len(value), inner=False)
+        if not hits:
+            return None
+        hit = hits[0]
+        return Hit(start + hit.start, start + hit.end, hit.rule, hit.category, example=hit.example)
 
 
 def _resolve(known: list[Hit], found: list[Hit]) -> list[Hit]:
-    """Known secrets first; then pattern hits that overlap nothing kept before them."""
-    if not found:
-        return known
+    """Known secrets first; then pattern hits that overlap nothing kept before them.
+
+    Of two overlapping pattern hits (from different automata), the one whose match starts
+    first is kept, then the one whose rule comes first.
+    """
     found.sort(key=lambda h: (h.begin, h.rank))
     kept: list[Hit] = []
     reach = -1
     for hit in found:
         if hit.begin < reach or hit.start < reach:
-            continue  # inside a match that starts earlier (the other automaton found it)
+            continue
         if known and any(k.start < hit.end and hit.start < k.end for k in known):
             continue
         kept.append(hit)
         reach = hit.end
-    if known:
-        kept = sorted(kept + known)
-    return kept
+    return sorted(kept + known) if known else kept
 
 
-def _after_key(keys: Sequence[str], text: bytes, start: int) -> bool:
-    before = text[max(0, start - _KEY_WINDOW) : start]
-    before = before.rsplit(b"\n", 1)[-1].lower().rstrip(b"\"':= \t")
-    for key in keys:
-        word = key.encode()
+def _key_start(text: bytes, begin: int) -> int:
+    """Where the key name around a match's start begins (`client_secret` from `secret`)."""
+    first = begin
+    while first > max(0, begin - _KEY_WINDOW) and text[first - 1] in _NAME_BYTES:
+        first -= 1
+    return first
+
+
+def _after_key(rule: Rule, text: bytes, start: int) -> bool:
+    before = text[max(0, start - _KEY_WINDOW) : start].rstrip(b"\"':= \t")
+    if before[-2:].lower() not in rule.after_tails:
+        return False  # the cheap test first: it runs for most card-like numbers
+    before = before.lower()
+    for word in rule.after_words:
         # A whole key name (`trace_id`, `span.id`), not the end of a word (`paid`).
-        whole = not word[:1].isalnum() or not before[: -len(word)][-1:].isalnum()
-        if before.endswith(word) and whole:
+        if before.endswith(word) and (
+            not word[:1].isalnum() or not before[-len(word) - 1 : -len(word)].isalnum()
+        ):
             return True
     return False
 
 
 def _has_stopword(words: Sequence[str], text: bytes, begin: int, end: int) -> bool:
     # The key name may begin before the match (`next_page_token=` matches at `_token`).
-    first = begin
-    while first > max(0, begin - _KEY_WINDOW) and text[first - 1] in _NAME_BYTES:
-        first -= 1
-    around = text[first:end].lower()
+    around = text[_key_start(text, begin) : end].lower()
     return any(word.encode() in around for word in words)
-
-
-class _KeywordSet:
-    """Which keyword rules a chunk can match, from one pass of an RE2 set of their keywords."""
-
-    def __init__(self, rules: Sequence[tuple[int, Rule]]) -> None:
-        self._rules = list(rules)
-        self._keywords = sorted({k for _, rule in rules for k in rule.keywords})
-        options = _options()
-        options.case_sensitive = False
-        options.literal = True
-        self._set = re2.Set.SearchSet(options)
-        for keyword in self._keywords:
-            self._set.Add(keyword.encode())
-        self._set.Compile()
-
-    def alternation_for(self, text: bytes) -> _Alternation:
-        present = {self._keywords[i] for i in self._set.Match(text) or ()}
-        chosen = tuple(
-            index
-            for index, (_, rule) in enumerate(self._rules)
-            if any(k in present for k in rule.keywords)
-        )
-        return self._compiled(chosen)
-
-    @lru_cache(maxsize=64)  # noqa: B019 - one per Matcher, which lives for one scan
-    def _compiled(self, chosen: tuple[int, ...]) -> _Alternation:
-        return _Alternation([self._rules[i] for i in chosen])

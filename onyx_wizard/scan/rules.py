@@ -60,6 +60,16 @@ class Rule:
         """The key-name check, called with the text before the value and the value."""
         return KEY_CHECKS[self.key] if self.key else None
 
+    @cached_property
+    def after_words(self) -> tuple[bytes, ...]:
+        """`not_after` as bytes (looked at for every candidate)."""
+        return tuple(word.encode() for word in self.not_after)
+
+    @cached_property
+    def after_tails(self) -> frozenset[bytes]:
+        """The last two characters of each `not_after` word (a quick first test)."""
+        return frozenset(word[-2:] for word in self.after_words)
+
     def example_reason(self, value: bytes) -> str:
         """Why `value` is a documented example or a placeholder, or "" for a real-looking one."""
         for example, source in self.examples:
@@ -125,12 +135,52 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
         re2.compile(rule.regex.encode())
     except re2.error as exc:
         raise RuleError(f"{where}: regex does not compile under RE2 ({exc})") from None
+    try:
+        free = re2.compile(capture_free(rule.regex).encode())
+    except re2.error as exc:  # pragma: no cover - capture_free keeps a valid regex valid
+        raise RuleError(f"{where}: regex does not compile without its groups ({exc})") from None
+    if free.groups:
+        raise RuleError(f"{where}: a group the engine cannot make non-capturing")
     if not _groups_are_alternatives(rule.regex):
         raise RuleError(
             f"{where}: capturing groups are the value, so at most one may take part in a "
             "match (alternatives); use (?:…) for the others"
         )
     return rule
+
+
+def capture_free(regex: str) -> str:
+    """`regex` with every capturing group made non-capturing (`(x)` and `(?P<n>x)` to `(?:x)`)."""
+    out: list[str] = []
+    index, size, in_class = 0, len(regex), False
+    while index < size:
+        char = regex[index]
+        if char == "\\":
+            out.append(regex[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+            out.append(char)
+            index += 1
+            continue
+        if char == "[":
+            # A class: `]` right after `[` or `[^` is a member, not its end.
+            close = index + 1 + (regex[index + 1 : index + 2] == "^")
+            close += regex[close : close + 1] == "]"
+            out.append(regex[index:close])
+            index, in_class = close, True
+            continue
+        if char == "(" and regex[index + 1 : index + 2] != "?":
+            out.append("(?:")
+        elif char == "(" and regex.startswith(("?P<", "?<"), index + 1):
+            out.append("(?:")
+            index = regex.index(">", index) + 1
+            continue
+        else:
+            out.append(char)
+        index += 1
+    return "".join(out)
 
 
 def _groups_are_alternatives(regex: str) -> bool:

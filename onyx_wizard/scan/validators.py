@@ -519,7 +519,7 @@ KEY_CHECKS: dict[str, KeyCheck] = {
 
 # A value that says it is not real: a filler run, a template, a word like EXAMPLE.
 _FILLER = re.compile(
-    rb"[xX]{8,}|\*{6,}|#{6,}|([A-Za-z0-9])\1{11,}|0123456789|123456789|abcdefghijklmn",
+    rb"[xX]{8,}|\*{6,}|#{6,}|([A-Za-z0-9])\1{15,}|0123456789|123456789|abcdefghijklmn",
     re.IGNORECASE,
 )
 _EXAMPLE_WORDS = re.compile(
@@ -528,8 +528,14 @@ _EXAMPLE_WORDS = re.compile(
 )
 
 
+# A documentation domain in an address or a path says nothing of the value around it.
+_DOCUMENTATION_DOMAIN = re.compile(rb"example\.(?:com|org|net)|://|/", re.IGNORECASE)
+
+
 def placeholder(value: bytes) -> str:
     """Why a value looks like a placeholder rather than a real one ("" when it does not)."""
+    if _DOCUMENTATION_DOMAIN.search(value):
+        return ""
     if _FILLER.search(value):
         return "placeholder (a filler run of one character)"
     if _EXAMPLE_WORDS.search(value):
