@@ -98,12 +98,12 @@ def _anchored_fast(regexp: Any, text: bytes, pos: int) -> list[tuple[int, int]]:
 
 
 def _set_match_fast(rules: Any, text: bytes, start: int, end: int) -> list[int]:
-    return rules._set.Match(text[start:end]) or []  # type: ignore[no-any-return]
+    return rules._set.Match(text[start:end]) or []
 
 
 def _next_public(regexp: Any, text: bytes, pos: int, size: int) -> tuple[int, int]:
     match = regexp.search(text, pos, size)
-    return match.span() if match is not None else (-1, -1)  # type: ignore[no-any-return]
+    return match.span() if match is not None else (-1, -1)
 
 
 def _anchored_public(regexp: Any, text: bytes, pos: int) -> list[tuple[int, int]]:
@@ -114,7 +114,7 @@ def _anchored_public(regexp: Any, text: bytes, pos: int) -> list[tuple[int, int]
 
 
 def _set_match_public(rules: Any, text: bytes, start: int, end: int) -> list[int]:
-    return rules.Match(text[start:end]) or []  # type: ignore[no-any-return]
+    return rules.Match(text[start:end]) or []
 
 
 def _api() -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
@@ -289,7 +289,7 @@ class Matcher:
             if len(matched) == 1 and not entries[matched[0]].values:
                 # One rule with no groups: its match is the union's.
                 entry = entries[matched[0]]
-                hit = validate(entry.rule, entry.rank, text, begin, begin, end)  # type: ignore[arg-type]
+                hit = validate(entry.rule, entry.rank, text, begin, begin, end)
                 stop = end
             else:
                 for index in sorted(matched):
@@ -302,7 +302,7 @@ class Matcher:
                         if spans[group][0] >= 0:
                             start, stop = spans[group]
                             break
-                    hit = validate(entry.rule, entry.rank, text, begin, start, stop)  # type: ignore[arg-type]
+                    hit = validate(entry.rule, entry.rank, text, begin, start, stop)
                     if hit is not None:
                         stop = spans[0][1]
                         break
