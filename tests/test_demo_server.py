@@ -776,6 +776,11 @@ def _check_evidence_holds_key(d: DemoDeployment, http: httpx.Client) -> None:
     assert "BEGIN PRIVATE KEY" in dump.read_text()
 
 
+def _check_evidence_holds_passport(d: DemoDeployment, http: httpx.Client) -> None:
+    ticket = Path(d.profile().evidence_dir) / "ticket-4821-attachment.txt"
+    assert "P<NLD" in ticket.read_text()
+
+
 def test_healthy_logs_and_evidence_are_clean_and_realistic() -> None:
     with DemoDeployment() as deployment:
         log = _log_text(deployment)
@@ -790,6 +795,7 @@ FAULT_CHECKS: dict[str, Callable[[DemoDeployment, httpx.Client], None]] = {
     "log-leaks-token": _check_log_leaks_token,
     "log-leaks-pii": _check_log_leaks_pii,
     "evidence-holds-key": _check_evidence_holds_key,
+    "evidence-holds-passport": _check_evidence_holds_passport,
     "cors-reflect-origin": _check_cors_reflect,
     "cors-null-origin": _check_cors_null,
     "cors-suffix-match": _check_cors_suffix,

@@ -59,3 +59,11 @@ def plant_logs_and_evidence(folder: Path, state: DemoState) -> None:
             f"TLS debug dump\n-----BEGIN PRIVATE KEY-----\n{key}\n-----END PRIVATE KEY-----\n",
             encoding="utf-8",
         )
+    if state.has_fault("evidence-holds-passport"):
+        # A made-up passport (ICAO 9303 TD3) with valid check digits, as an OCR tool prints it.
+        (evidence / "ticket-4821-attachment.txt").write_text(
+            "Support ticket 4821: customer sent a photo of their passport; OCR result:\n"
+            "P<NLDVAN<DER<BERG<<ANNA<MARIA<<<<<<<<<<<<<<<\n"
+            "NX4K8P2L77NLD8802141F3106176<<<<<<<<<<<<<<<6\n",
+            encoding="utf-8",
+        )

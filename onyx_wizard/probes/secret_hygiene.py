@@ -11,10 +11,11 @@ Evidence holds counts per file and rule with salted hashes and line numbers, nev
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -91,9 +92,8 @@ def _counts(rules: Counter[str]) -> str:
     return ", ".join(f"{rule} ×{n}" for rule, n in rules.most_common())
 
 
-def hygiene_result(report: ScanReport) -> ProbeResult:
-    """The probe's verdict on a scan: leaked secret values first, then shapes, then PII."""
-    findings = Findings(PROBE_ID)
+def scan_summary(findings: Findings, report: ScanReport) -> None:
+    """Record what was scanned, then each file's findings by rule (lines and hashes, no value)."""
     summary: dict[str, Any] = {
         "check": "scan summary",
         "paths": report.paths,
@@ -102,6 +102,8 @@ def hygiene_result(report: ScanReport) -> ProbeResult:
         "skipped_binary": len(report.skipped_binary),
         "by_rule": dict(sorted(report.by_rule().items())),
     }
+    if report.examples:
+        summary["examples"] = len(report.examples)  # placeholders and documented examples
     if report.errors:
         summary["unreadable"] = [e.to_json() for e in report.errors]
     if report.suppressed:
@@ -123,10 +125,21 @@ def hygiene_result(report: ScanReport) -> ProbeResult:
                     "hashes": list(dict.fromkeys(f.value_hash for f in items))[:SAMPLE],
                 }
             )
+
+
+def scanned(report: ScanReport) -> str:
+    """How much was scanned, for a verdict's message."""
+    return f"{_plural(report.files, 'file')}, {report.bytes / 1e6:.1f} MB"
+
+
+def hygiene_result(report: ScanReport) -> ProbeResult:
+    """The probe's verdict on a scan: leaked secret values first, then shapes, then PII."""
+    findings = Findings(PROBE_ID)
+    scan_summary(findings, report)
     _verdicts(findings, report)
-    scanned = f"{_plural(report.files, 'file')}, {report.bytes / 1e6:.1f} MB"
+    scan_problems(findings, report)
     return findings.result(
-        "SCAN_CLEAN", f"no secret, token or personal data found ({scanned} scanned)"
+        "SCAN_CLEAN", f"no secret, token or personal data found ({scanned(report)} scanned)"
     )
 
 
@@ -159,6 +172,10 @@ def _verdicts(findings: Findings, report: ScanReport) -> None:
             f"{_plural(len(personal), 'personal data value')} in {_plural(files, 'file')} "
             f"({_counts(Counter(f.rule for f in personal))})",
         )
+
+
+def scan_problems(findings: Findings, report: ScanReport) -> None:
+    """A cancelled scan, or paths that could not be read, said as the scan's own outcome."""
     if report.cancelled:
         findings.error("SCAN_CANCELLED", "the scan was cancelled before it finished")
     elif report.errors and not report.files:
@@ -178,6 +195,25 @@ def _verdicts(findings: Findings, report: ScanReport) -> None:
         findings.warn("SCAN_INCOMPLETE", "the paths to scan hold no text files")
 
 
+def nothing_to_scan(probe_id: str) -> ProbeResult:
+    """Skipped: the profile names no logs and no evidence folder."""
+    # The session file and exports alone are not the partner's logs or evidence: passing on
+    # them would say "nothing found" about files nobody named.
+    return ProbeResult(
+        probe_id,
+        Outcome.SKIPPED,
+        "NO_SCAN_PATHS",
+        "nothing to scan: set log_paths (log files or folders) or evidence_dir in the profile",
+    )
+
+
+def profile_allowlist(profile: Profile) -> Allowlist | None:
+    """The profile's scan allowlist (`scan_allowlist`), if it names one."""
+    if not profile.scan_allowlist:
+        return None
+    return load_allowlist(Path(profile.scan_allowlist).expanduser())
+
+
 def run_hygiene(
     profile: Profile,
     secrets: Mapping[SecretKey, str],
@@ -190,19 +226,8 @@ def run_hygiene(
     paths = scan_targets(profile)
     artifacts = [Path(p) for p in artifacts]
     if not paths:
-        # The session file and exports alone are not the partner's logs or evidence: passing
-        # on them would say "no secret found" about files nobody named.
-        return ProbeResult(
-            PROBE_ID,
-            Outcome.SKIPPED,
-            "NO_SCAN_PATHS",
-            "nothing to scan: set log_paths (log files or folders) or evidence_dir in the profile",
-        )
-    allowlist = (
-        load_allowlist(Path(profile.scan_allowlist).expanduser())
-        if profile.scan_allowlist
-        else None
-    )
+        return nothing_to_scan(PROBE_ID)
+    allowlist = profile_allowlist(profile)
     report = hygiene_report(
         paths, secrets, artifacts=artifacts, allowlist=allowlist, progress=progress, cancel=cancel
     )
@@ -214,26 +239,27 @@ def run_hygiene(
 SCAN_DEADLINE = 600.0
 
 
-@probe(PROBE_ID, title="Secret hygiene", deadline=SCAN_DEADLINE)
-async def secret_hygiene(ctx: ProbeContext) -> ProbeResult:
-    """Scan log_paths and evidence_dir, and the session file and exports (`scan_artifacts`)."""
+async def in_thread(
+    ctx: ProbeContext, probe_id: str, scan: Callable[..., ProbeResult]
+) -> ProbeResult:
+    """Run a blocking scan `scan(progress=, cancel=)` in a thread, with the run's progress and
+    cancel: the scan is file I/O and matching, and the other probes keep running meanwhile."""
     cancel = threading.Event()
 
     def progress(done: int, total: int) -> None:
         if ctx.cancelled.is_set():
             cancel.set()  # the whole run was cancelled
-        ctx.report_progress(PROBE_ID, done / total if total else 1.0)
+        ctx.report_progress(probe_id, done / total if total else 1.0)
 
     try:
-        # The scan is blocking file I/O and matching: a thread keeps the other probes running.
-        return await asyncio.to_thread(
-            run_hygiene,
-            ctx.profile,
-            ctx.secrets,
-            artifacts=ctx.scan_artifacts,
-            progress=progress,
-            cancel=cancel,
-        )
+        return await asyncio.to_thread(scan, progress=progress, cancel=cancel)
     except asyncio.CancelledError:
         cancel.set()  # the deadline passed or the run was cancelled: stop the thread too
         raise
+
+
+@probe(PROBE_ID, title="Secret hygiene", deadline=SCAN_DEADLINE)
+async def secret_hygiene(ctx: ProbeContext) -> ProbeResult:
+    """Scan log_paths and evidence_dir, and the session file and exports (`scan_artifacts`)."""
+    scan = functools.partial(run_hygiene, ctx.profile, ctx.secrets, artifacts=ctx.scan_artifacts)
+    return await in_thread(ctx, PROBE_ID, scan)
