@@ -279,12 +279,13 @@ class Matcher:
         if regexp is None:
             return found
         inner_until = -1 if inner else size + 1
-        entries, rules, validate, length = union.entries, union.set, self._validate, len(text)
+        entries, rules, validate = union.entries, union.set, self._validate
+        next_match, set_match, anchored = _next, _set_match, _anchored
         while pos <= size:
-            begin, end = _next(regexp, text, pos, size)
+            begin, end = next_match(regexp, text, pos, size)
             if begin < 0 or begin >= limit:
                 break
-            matched = _set_match(rules, text, begin, min(length, max(end, begin + _SET_REACH)))
+            matched = set_match(rules, text, begin, max(end, begin + _SET_REACH))
             hit = None
             if len(matched) == 1 and not entries[matched[0]].values:
                 # One rule with no groups: its match is the union's.
@@ -294,7 +295,7 @@ class Matcher:
             else:
                 for index in sorted(matched):
                     entry = entries[index]
-                    spans = _anchored(entry.regexp, text, begin)
+                    spans = anchored(entry.regexp, text, begin)
                     if spans[0][0] < 0:
                         continue  # matched the slice, not the text (context at its edges)
                     start, stop = spans[0]
