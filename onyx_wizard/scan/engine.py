@@ -319,11 +319,6 @@ class Matcher:
     def _validate(
         self, rule: Rule, rank: int, text: bytes, begin: int, start: int, end: int
     ) -> Hit | None:
-        if rule.generic:
-            specific = self._refine(text, start, end)
-            if specific is not None:
-                s, e = specific.start, specific.end
-                return Hit(s, e, specific.rule, specific.category, begin, rank, specific.example)
         value = text[start:end]
         if len(value) < rule.min_length:
             return None
@@ -345,6 +340,13 @@ class Matcher:
             return None
         if rule.stopwords and _has_stopword(rule.stopwords, text, begin, end):
             return None
+        if rule.generic:
+            # A context rule's value may be a more specific token (`Bearer ghp_…`): then that
+            # rule names the finding. Looked for last, after the cheap rejections.
+            specific = self._refine(text, start, end)
+            if specific is not None:
+                s, e = specific.start, specific.end
+                return Hit(s, e, specific.rule, specific.category, begin, rank, specific.example)
         example = rule.example_reason(value)
         if not example and rule.entropy is not None and entropy(value) < rule.entropy:
             if rule.generic:
