@@ -82,6 +82,12 @@ class _Entry:
     rank: int
     regexp: Any  # the pattern with its own groups
     values: tuple[int, ...]  # its value groups, alternatives: the first that took part is the value
+    check: Check | None  # the rule's checks of a candidate (see `_checker`)
+
+
+# A candidate's checks: (text, match start, value start, value end) → the hit, or None.
+Check = Callable[[bytes, int, int, int], "Hit | None"]
+Refine = Callable[[bytes, int, int], "Hit | None"]
 
 
 # google-re2's public API wraps every match in a Python object and has no anchored search
@@ -135,21 +141,77 @@ _next, _anchored, _set_match = _api()
 class _Union:
     """Patterns compiled three ways: a capture-free union, an anchored set, one regex each."""
 
-    def __init__(self, patterns: Sequence[tuple[Rule | None, str, int, bytes]]) -> None:
+    def __init__(
+        self,
+        patterns: Sequence[tuple[Rule | None, str, int, bytes]],
+        refine: Refine | None = None,
+    ) -> None:
         self.entries: list[_Entry] = []
         parts: list[bytes] = []
         self.set = re2.Set.MatchSet(_options())
         for rule, label, rank, pattern in patterns:
             regexp = re2.compile(pattern, _options())
-            self.entries.append(
-                _Entry(rule, label, rank, regexp, tuple(range(1, regexp.groups + 1)))
-            )
+            check = _checker(rule, rank, refine) if rule is not None else None
+            groups = tuple(range(1, regexp.groups + 1))
+            self.entries.append(_Entry(rule, label, rank, regexp, groups, check))
             free = capture_free(pattern.decode()).encode()
             parts.append(b"(?:" + free + b")")
             self.set.Add(free)
         if parts:
             self.set.Compile()
         self.regexp = re2.compile(b"|".join(parts), _options()) if parts else None
+
+
+def _checker(rule: Rule, rank: int, refine: Refine | None) -> Check:
+    """The checks a candidate of `rule` must pass, cheapest first, as one closure.
+
+    It runs for every candidate: only the checks the rule has are in it, and the rule's
+    fields are read once here, not per candidate.
+    """
+    rule_id, category, generic = rule.id, rule.category, rule.generic
+    shortest, before, after = rule.min_length, rule.not_preceded_by, rule.not_followed_by
+    not_after = rule if rule.not_after else None
+    validator, key_check, stopwords = rule.check, rule.key_check, rule.stopwords
+    example_reason, floor = rule.example_reason, rule.entropy
+    if generic and refine is None:
+        raise ValueError(f"rule {rule_id}: a context rule needs the specific rules")
+
+    def check(text: bytes, begin: int, start: int, end: int) -> Hit | None:
+        if end - start < shortest:
+            return None
+        if before and start and text[start - 1] in before:
+            return None
+        if after and end < len(text) and text[end] in after:
+            return None
+        if not_after is not None and _after_key(not_after, text, start):
+            return None
+        value = text[start:end]
+        if validator is not None:
+            kept = validator(value)
+            if not kept:
+                return None
+            end = start + kept
+            value = value[:kept]
+        if key_check is not None and not key_check(text[_key_start(text, begin) : start], value):
+            return None
+        if stopwords and _has_stopword(stopwords, text, begin, end):
+            return None
+        if generic:
+            # A context rule's value may be a more specific token (`Bearer ghp_…`): then that
+            # rule names the finding. Looked for last, after the cheap rejections.
+            specific = refine(text, start, end)  # type: ignore[misc]
+            if specific is not None:
+                s, e = specific.start, specific.end
+                return Hit(s, e, specific.rule, specific.category, begin, rank, specific.example)
+        example = example_reason(value)
+        if not example and floor is not None and entropy(value) < floor:
+            if generic:
+                return None
+            # A vendor's prefix with too little randomness after it: a placeholder.
+            example = "placeholder (too little randomness for this kind of token)"
+        return Hit(start, end, rule_id, category, begin, rank, example)
+
+    return check
 
 
 def _variants(secret: str) -> set[bytes]:
@@ -209,11 +271,22 @@ def _group(rule: Rule) -> int:
 def _automata(rules: tuple[Rule, ...], wanted: frozenset[Category]) -> _Automata:
     """The rules' automata, compiled once per rule set (compiling takes milliseconds)."""
     ranked = [(rank, rule) for rank, rule in enumerate(rules) if rule.category in wanted]
+    specific = _Union(_rule_patterns((r, rule) for r, rule in ranked if not rule.generic))
+
+    def refine(text: bytes, start: int, end: int) -> Hit | None:
+        """The specific rule a context rule's value satisfies (e.g. `Bearer ghp_…`), if any."""
+        value = text[start:end]
+        hits = _search(specific, value, 0, len(value), len(value), inner=False)
+        if not hits:
+            return None
+        hit = hits[0]
+        return Hit(start + hit.start, start + hit.end, hit.rule, hit.category, example=hit.example)
+
     groups = [[item for item in ranked if _group(item[1]) == group] for group in range(2)]
     return _Automata(
         rules=tuple(rule for _, rule in ranked),
-        groups=tuple(_Union(_rule_patterns(group)) for group in groups if group),
-        specific=_Union(_rule_patterns((r, rule) for r, rule in ranked if not rule.generic)),
+        groups=tuple(_Union(_rule_patterns(group), refine) for group in groups if group),
+        specific=specific,
     )
 
 
@@ -229,7 +302,7 @@ class Matcher:
         wanted = frozenset(categories) if categories is not None else frozenset(Category)
         automata = _automata(tuple(rules), wanted)
         self.rules = automata.rules
-        self._groups, self._specific = automata.groups, automata.specific
+        self._groups = automata.groups
         literals: list[tuple[str, bytes]] = []
         self.short_secrets = 0
         if Category.KNOWN_SECRET in wanted:
@@ -252,7 +325,7 @@ class Matcher:
         limit = len(text) if own_end is None else own_end
         found: list[Hit] = []
         for union in self._groups:
-            found += self._search(union, text, 0, len(text), limit, inner=True)
+            found += _search(union, text, 0, len(text), limit, inner=True)
         known: list[Hit] = []
         union, size, pos = self._literals, len(text), 0
         while union.regexp is not None and pos <= size:
@@ -266,103 +339,55 @@ class Matcher:
             pos = max(end, begin + 1)
         return _resolve(known, found)
 
-    def _search(
-        self, union: _Union, text: bytes, pos: int, size: int, limit: int, *, inner: bool
-    ) -> list[Hit]:
-        """The hits of `union`'s rules in `text[pos:size]` whose match starts before `limit`.
 
-        With `inner`, a candidate every rule rejects is searched again from its next byte, once.
-        This loop runs for every candidate: it is written for speed (no generator, few calls).
-        """
-        found: list[Hit] = []
-        regexp = union.regexp
-        if regexp is None:
-            return found
-        inner_until = -1 if inner else size + 1
-        entries, rules, validate = union.entries, union.set, self._validate
-        next_match, set_match, anchored = _next, _set_match, _anchored
-        while pos <= size:
-            begin, end = next_match(regexp, text, pos, size)
-            if begin < 0 or begin >= limit:
-                break
-            matched = set_match(rules, text, begin, max(end, begin + _SET_REACH))
-            hit = None
-            if len(matched) == 1 and not entries[matched[0]].values:
-                # One rule with no groups: its match is the union's.
-                entry = entries[matched[0]]
-                hit = validate(entry.rule, entry.rank, text, begin, begin, end)
-                stop = end
-            else:
-                for index in sorted(matched):
-                    entry = entries[index]
-                    spans = anchored(entry.regexp, text, begin)
-                    if spans[0][0] < 0:
-                        continue  # matched the slice, not the text (context at its edges)
-                    start, stop = spans[0]
-                    for group in entry.values:
-                        if spans[group][0] >= 0:
-                            start, stop = spans[group]
-                            break
-                    hit = validate(entry.rule, entry.rank, text, begin, start, stop)
-                    if hit is not None:
-                        stop = spans[0][1]
-                        break
-            if hit is not None:
-                found.append(hit)
-                pos = stop if stop > begin else begin + 1
-            elif begin < inner_until:
-                pos = end if end > begin else begin + 1  # inside a rejected one: no second look
-            else:
-                inner_until, pos = end, begin + 1
+def _search(
+    union: _Union, text: bytes, pos: int, size: int, limit: int, *, inner: bool
+) -> list[Hit]:
+    """The hits of `union`'s rules in `text[pos:size]` whose match starts before `limit`.
+
+    With `inner`, a candidate every rule rejects is searched again from its next byte, once.
+    This loop runs for every candidate: it is written for speed (no generator, few calls).
+    """
+    found: list[Hit] = []
+    regexp = union.regexp
+    if regexp is None:
         return found
-
-    def _validate(
-        self, rule: Rule, rank: int, text: bytes, begin: int, start: int, end: int
-    ) -> Hit | None:
-        value = text[start:end]
-        if len(value) < rule.min_length:
-            return None
-        if rule.not_preceded_by and start and text[start - 1] in rule.not_preceded_by:
-            return None
-        if rule.not_followed_by and end < len(text) and text[end] in rule.not_followed_by:
-            return None
-        if rule.not_after and _after_key(rule, text, start):
-            return None
-        check = rule.check
-        if check is not None:
-            kept = check(value)
-            if not kept:
-                return None
-            end = start + kept
-            value = value[:kept]
-        key_check = rule.key_check
-        if key_check is not None and not key_check(text[_key_start(text, begin) : start], value):
-            return None
-        if rule.stopwords and _has_stopword(rule.stopwords, text, begin, end):
-            return None
-        if rule.generic:
-            # A context rule's value may be a more specific token (`Bearer ghp_…`): then that
-            # rule names the finding. Looked for last, after the cheap rejections.
-            specific = self._refine(text, start, end)
-            if specific is not None:
-                s, e = specific.start, specific.end
-                return Hit(s, e, specific.rule, specific.category, begin, rank, specific.example)
-        example = rule.example_reason(value)
-        if not example and rule.entropy is not None and entropy(value) < rule.entropy:
-            if rule.generic:
-                return None
-            # A vendor's prefix with too little randomness after it: a placeholder.
-            example = "placeholder (too little randomness for this kind of token)"
-        return Hit(start, end, rule.id, rule.category, begin, rank, example)
-
-    def _refine(self, text: bytes, start: int, end: int) -> Hit | None:
-        """The specific rule a context rule's value satisfies (e.g. `Bearer ghp_…`), if any."""
-        value = text[start:end]
-        hits = self._search(self._specific, value, 0, len(value), len(value), inner=False)
-        if not hits:
-            return None
-        hit = hits[0]
-        return Hit(start + hit.start, start + hit.end, hit.rule, hit.category, example=hit.example)
+    inner_until = -1 if inner else size + 1
+    entries, rules = union.entries, union.set
+    next_match, set_match, anchored = _next, _set_match, _anchored
+    while pos <= size:
+        begin, end = next_match(regexp, text, pos, size)
+        if begin < 0 or begin >= limit:
+            break
+        matched = set_match(rules, text, begin, max(end, begin + _SET_REACH))
+        hit = None
+        if len(matched) == 1 and not entries[matched[0]].values:
+            # One rule with no groups: its match is the union's.
+            hit = entries[matched[0]].check(text, begin, begin, end)
+            stop = end
+        else:
+            for index in sorted(matched):
+                entry = entries[index]
+                spans = anchored(entry.regexp, text, begin)
+                if spans[0][0] < 0:
+                    continue  # matched the slice, not the text (context at its edges)
+                start, stop = spans[0]
+                for group in entry.values:
+                    if spans[group][0] >= 0:
+                        start, stop = spans[group]
+                        break
+                hit = entry.check(text, begin, start, stop)
+                if hit is not None:
+                    stop = spans[0][1]
+                    break
+        if hit is not None:
+            found.append(hit)
+            pos = stop if stop > begin else begin + 1
+        elif begin < inner_until:
+            pos = end if end > begin else begin + 1  # inside a rejected one: no second look
+        else:
+            inner_until, pos = end, begin + 1
+    return found
 
 
 def _resolve(known: list[Hit], found: list[Hit]) -> list[Hit]:
