@@ -44,7 +44,7 @@ def plant_logs_and_evidence(folder: Path, state: DemoState) -> None:
         lines.insert(
             211,
             "2026-11-20T16:02:10Z WARN acme-web/2.14.5 payment retry for "
-            "customer jane.doe@example.com card=4111 1111 1111 1111",
+            "customer jane.doe@example.com card=4916 3821 0748 2215",
         )
     (logs / "app.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
     (evidence / "support-runbook.md").write_text(
