@@ -75,6 +75,14 @@ class WizardApp(App[int]):
         resume = self._start_session if self._start == "resume" else None
         return SessionsScreen(opening=resume or "")
 
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first frame is drawn: a resume reads its session now,
+        # not after the sessions screen has settled (restyled, its footer rebuilt).
+        from onyx_wizard.tui.screens.sessions import SessionsScreen
+
+        if isinstance(self.screen, SessionsScreen):
+            self.screen.first_frame_drawn()
+
     def on_mount(self) -> None:
         if self._start_session and self._start != "resume":
             self.open(self._start_session, self._start)
