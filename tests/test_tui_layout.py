@@ -280,10 +280,13 @@ async def test_resume_draws_its_first_frame_before_it_reads_the_session() -> Non
         assert app.screen is overview
         rows = list(overview.query(SectionRow))
         assert len(rows) == 8 and all(seen(r) for r in rows)
+        # The screens stacked under the item get their footer's keys when they are shown.
+        assert "Run all probes" in footer_keys(overview)
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SessionsScreen)
         assert app.screen.query_one("#sessions", DataTable).row_count == 1
+        assert "New session" in footer_keys(app.screen)
 
 
 async def test_resume_of_a_missing_session_lists_the_sessions() -> None:
