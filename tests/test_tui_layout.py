@@ -37,6 +37,7 @@ from onyx_wizard.tui.screens.review import ReviewScreen
 from onyx_wizard.tui.screens.run import RunScreen
 from onyx_wizard.tui.screens.section import SectionScreen
 from onyx_wizard.tui.screens.sessions import SessionsScreen
+from onyx_wizard.tui.widgets import SavedIndicator
 
 SMALL, MEDIUM, LARGE = (80, 24), (120, 40), (200, 60)
 ITEM = "app-identity.allowed-origins"
@@ -280,8 +281,11 @@ async def test_resume_draws_its_first_frame_before_it_reads_the_session() -> Non
         assert app.screen is overview
         rows = list(overview.query(SectionRow))
         assert len(rows) == 8 and all(seen(r) for r in rows)
-        # The screens stacked under the item get their footer's keys when they are shown.
+        # The screens stacked under the item get their footer's keys when they are shown, and
+        # the overview (composed only now) says which session it is and that it is saved.
         assert "Run all probes" in footer_keys(overview)
+        saved = str(overview.query_one(SavedIndicator).render())
+        assert "session later" in saved and "✓ saved" in saved, saved
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SessionsScreen)
