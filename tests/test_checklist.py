@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import tomllib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import ValidationError
 
-from onyx_wizard.checklist import Checklist, Method, load_checklist
+import onyx_wizard.checklist
+from onyx_wizard.checklist import (
+    Checklist,
+    Method,
+    checklist_data,
+    compile_checklist,
+    load_checklist,
+)
 
 if TYPE_CHECKING:
     from conftest import CliResult
@@ -159,6 +167,33 @@ def test_checklist_text_from_the_command(run_cli: Callable[..., CliResult]) -> N
     for item in load_checklist().items:
         assert f"  • {item.title}  [" in out
         assert item.id in out
+
+
+# --- the JSON copy the wizard reads (faster than parsing the TOML) ---------------------------
+
+PACKAGED = Path(onyx_wizard.checklist.__file__).parent
+
+
+def test_the_json_copy_is_made_from_the_packaged_toml() -> None:
+    text = (PACKAGED / "launch-checklist.toml").read_text(encoding="utf-8")
+    copied = (PACKAGED / "launch-checklist.json").read_text(encoding="utf-8")
+    assert copied == compile_checklist(text), "run scripts/compile_checklist.py after editing"
+    # What the wizard loads is the TOML, validated in full.
+    assert load_checklist() == Checklist.model_validate(tomllib.loads(text))
+
+
+def test_the_json_copy_is_read_only_while_it_was_made_from_the_same_toml(tmp_path: Path) -> None:
+    text = (PACKAGED / "launch-checklist.toml").read_text(encoding="utf-8")
+    compiled = tmp_path / "copy.json"
+    digest = json.loads(compile_checklist(text))["toml_sha256"]
+    compiled.write_text(json.dumps({"toml_sha256": digest, "checklist": {"marker": 1}}))
+    assert checklist_data(text, compiled) == {"marker": 1}  # the copy is what is read
+    edited = text.replace('title = "Production Launch Checklist"', 'title = "Edited"', 1)
+    assert edited != text
+    assert checklist_data(edited, compiled) == tomllib.loads(edited)  # stale: the TOML is read
+    compiled.write_text("{not json")
+    assert checklist_data(text, compiled) == tomllib.loads(text)
+    assert checklist_data(text, tmp_path / "missing.json") == tomllib.loads(text)
 
 
 # --- the model rejects a bad checklist, naming the item at fault ----------------------------

@@ -37,6 +37,7 @@ from onyx_wizard.tui.screens.review import ReviewScreen
 from onyx_wizard.tui.screens.run import RunScreen
 from onyx_wizard.tui.screens.section import SectionScreen
 from onyx_wizard.tui.screens.sessions import SessionsScreen
+from onyx_wizard.tui.widgets import SavedIndicator
 
 SMALL, MEDIUM, LARGE = (80, 24), (120, 40), (200, 60)
 ITEM = "app-identity.allowed-origins"
@@ -280,10 +281,16 @@ async def test_resume_draws_its_first_frame_before_it_reads_the_session() -> Non
         assert app.screen is overview
         rows = list(overview.query(SectionRow))
         assert len(rows) == 8 and all(seen(r) for r in rows)
+        # The screens stacked under the item get their footer's keys when they are shown, and
+        # the overview (composed only now) says which session it is and that it is saved.
+        assert "Run all probes" in footer_keys(overview)
+        saved = str(overview.query_one(SavedIndicator).render())
+        assert "session later" in saved and "✓ saved" in saved, saved
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SessionsScreen)
         assert app.screen.query_one("#sessions", DataTable).row_count == 1
+        assert "New session" in footer_keys(app.screen)
 
 
 async def test_resume_of_a_missing_session_lists_the_sessions() -> None:
@@ -315,3 +322,48 @@ def test_the_sessions_list_starts_without_the_core_models() -> None:
         cwd=Path(__file__).parent.parent,
     )
     assert done.stdout.strip() == "[]", done.stdout
+
+
+# Loaded only when asked for: a dialog, the profile form, credentials, the network, signing.
+NOT_FOR_RESUMING = (
+    "onyx_wizard.tui.dialogs",
+    "onyx_wizard.tui.screens.profile",
+    "onyx_wizard.secrets",
+    "onyx_wizard.probes",
+    "onyx_wizard.attestation",
+    "onyx_wizard.scan",
+    "keyring",
+    "httpx",
+    "cryptography",
+)
+
+
+def test_resuming_onto_an_item_loads_only_what_the_item_shows() -> None:
+    """Resume draws the item without importing what only a key press would need."""
+    sample_session("later")
+    code = f"""
+import asyncio, sys
+from onyx_wizard.tui.app import WizardApp
+
+async def main():
+    app = WizardApp(session="later", start="resume")
+    arrived = asyncio.Event()
+    async with app.run_test(size=(80, 24), message_hook=lambda m: arrived.set()) as pilot:
+        while type(app.screen).__name__ != "ItemScreen":
+            arrived.clear()
+            await asyncio.wait_for(arrived.wait(), 30)
+        await pilot.pause()
+        assert "allowed origins" in str(app.screen.query_one("#item-status").render())
+    print([m for m in {NOT_FOR_RESUMING!r} if m in sys.modules])
+
+asyncio.run(main())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout

@@ -75,6 +75,14 @@ class WizardApp(App[int]):
         resume = self._start_session if self._start == "resume" else None
         return SessionsScreen(opening=resume or "")
 
+    def on_ready(self) -> None:
+        # Textual sends Ready once the first frame is drawn: a resume reads its session now,
+        # not after the sessions screen has settled (restyled, its footer rebuilt).
+        from onyx_wizard.tui.screens.sessions import SessionsScreen
+
+        if isinstance(self.screen, SessionsScreen):
+            self.screen.first_frame_drawn()
+
     def on_mount(self) -> None:
         if self._start_session and self._start != "resume":
             self.open(self._start_session, self._start)
@@ -162,9 +170,8 @@ class WizardApp(App[int]):
         self.notify(f"{opened.name} is yours now.")
 
     def _show(self, opened: OpenSession, start: str) -> None:
-        from onyx_wizard.tui.screens.item import ItemScreen
+        # Each screen is imported when it is pushed: resuming onto an item loads no profile form.
         from onyx_wizard.tui.screens.overview import OverviewScreen
-        from onyx_wizard.tui.screens.profile import ProfileScreen
 
         self.opened = opened
         self.saved_at = opened.session.updated_at
@@ -172,12 +179,16 @@ class WizardApp(App[int]):
             self.pop_screen()
         self.push_screen(OverviewScreen())
         if start == "profile":
+            from onyx_wizard.tui.screens.profile import ProfileScreen
+
             self.push_screen(ProfileScreen())
         elif start == "resume" and opened.session.cursor:
             try:
                 opened.checklist.item(opened.session.cursor)
             except KeyError:
                 return
+            from onyx_wizard.tui.screens.item import ItemScreen
+
             self.push_screen(ItemScreen(opened.session.cursor))
 
     @property

@@ -40,20 +40,26 @@ class WizardScreen(Screen[None]):
         return self.wizard.session
 
     def on_mount(self) -> None:
-        indicator = self.query_one(SavedIndicator)
-        if self.wizard.opened is not None:
-            indicator.session_name = self.wizard.opened.name
         self.watch(self.app, "saved_at", self._saved, init=True)
         self.watch(self.app, "unsaved", self._unsaved, init=True)
 
+    def show_saved(self) -> None:
+        """Bring the saved indicator up to date (a screen composed after it mounted)."""
+        self._saved(self.wizard.saved_at)
+        self._unsaved(self.wizard.unsaved)
+
+    # A screen may have no indicator yet: the overview under a resumed item composes when shown.
+
     def _unsaved(self, unsaved: str) -> None:
-        self.query_one(SavedIndicator).unsaved = unsaved
+        for indicator in self.query(SavedIndicator):
+            indicator.unsaved = unsaved
 
     def _saved(self, saved_at: object) -> None:
-        indicator = self.query_one(SavedIndicator)
-        indicator.saved_at = saved_at if self.wizard.opened is not None else None  # type: ignore[assignment]
-        if self.wizard.opened is not None:
-            indicator.session_name = self.wizard.opened.name
+        opened = self.wizard.opened
+        for indicator in self.query(SavedIndicator):
+            indicator.saved_at = saved_at if opened is not None else None  # type: ignore[assignment]
+            if opened is not None:
+                indicator.session_name = opened.name
 
 
 class ItemListScreen(WizardScreen):

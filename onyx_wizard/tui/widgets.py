@@ -66,8 +66,13 @@ class WizardFooter(Footer):
     def compose(self) -> ComposeResult:
         keys = list(super().compose())
         for key in keys:
-            if isinstance(key, FooterKey) and key.action in ESSENTIAL_ACTIONS:
-                key.add_class("-essential")
+            if not isinstance(key, FooterKey):
+                continue
+            # Classes set before the key mounts (update=False: it is styled as it mounts). The
+            # key's `compact`, bound to the footer's, would otherwise add its class after
+            # mounting and style the key a second time.
+            key.set_class(key.action in ESSENTIAL_ACTIONS, "-essential", update=False)
+            key.set_class(self.compact, "-compact", update=False)
         yield from keys
 
     def on_resize(self) -> None:
@@ -75,8 +80,10 @@ class WizardFooter(Footer):
 
     async def recompose(self) -> None:
         # Focus moves and screen changes ask every footer to rebuild; most change nothing it
-        # shows, and rebuilding is a good part of a screen's first frame.
-        if not self.is_attached:
+        # shows, and rebuilding is a good part of a screen's first frame. A footer out of sight
+        # (its screen covered, e.g. the sessions list under a resumed item) waits: Textual asks
+        # again when its screen is shown.
+        if not self.is_attached or not self.screen.is_current:
             return
         shown = self._keys_to_show()
         if shown == self._shown:

@@ -18,7 +18,6 @@ from onyx_wizard.report.evidence import describe_all
 from onyx_wizard.report.looks import outcome_icon
 from onyx_wizard.session import ItemRecord, RecordedStatus
 from onyx_wizard.tui.base import WizardScreen
-from onyx_wizard.tui.dialogs import AttestDialog, ConfirmDialog, NotApplicableDialog, WaiveDialog
 from onyx_wizard.tui.messages import RunProbes
 from onyx_wizard.tui.status import status_markup
 
@@ -183,7 +182,12 @@ class ItemScreen(WizardScreen):
             self.wizard.apply(lambda: self.opened.set_operator(by))
         self.show(self.item_id)
 
+    # The dialogs (and the text editor they use) are imported when first opened: resuming onto
+    # an item draws it without them.
+
     def action_attest(self) -> None:
+        from onyx_wizard.tui.dialogs import AttestDialog
+
         item = self.item
         if not item.method.needs_attestation:
             self.notify(
@@ -200,6 +204,8 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_waive(self) -> None:
+        from onyx_wizard.tui.dialogs import WaiveDialog
+
         item, opened = self.item, self.opened
         refused = opened.refuses_waiver(item.id)
         if refused:
@@ -216,6 +222,8 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_not_applicable(self) -> None:
+        from onyx_wizard.tui.dialogs import NotApplicableDialog
+
         item, opened = self.item, self.opened
         refused = opened.refuses_not_applicable(item.id)
         if refused:
@@ -230,6 +238,8 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_clear(self) -> None:
+        from onyx_wizard.tui.dialogs import ConfirmDialog
+
         opened, item_id = self.opened, self.item_id
         record = opened.session.record(item_id)
         if record.status is RecordedStatus.PENDING:

@@ -65,20 +65,27 @@ class OverviewScreen(WizardScreen):
         Binding("escape", "sessions", "Sessions", id="overview.sessions"),
     ]
 
+    def compose(self) -> ComposeResult:
+        # Resuming onto an item stacks this screen under it: it is composed when first shown.
+        if self.is_active:
+            yield from super().compose()
+
     def compose_body(self) -> ComposeResult:
         yield Static("", id="overview-title", classes="screen-title")
         yield GateBanner(id="gate")
-        # Resuming onto an item stacks this screen under it: its sections wait until it shows.
-        if self.is_active:
-            yield self._sections()
+        yield self._sections()
 
     def _sections(self) -> ListView:
         verdict = evaluate(self.opened.session, self.opened.checklist)
         return ListView(*[SectionRow(p) for p in verdict.sections], id="sections")
 
     async def on_screen_resume(self) -> None:
-        if self.is_active:
-            await self.refresh_view()
+        if not self.is_active:
+            return
+        if not self.query(GateBanner):  # stacked under a resumed item until now
+            await self.recompose()
+            self.show_saved()
+        await self.refresh_view()
 
     async def refresh_view(self) -> None:
         opened = self.opened
@@ -89,11 +96,8 @@ class OverviewScreen(WizardScreen):
             f"checklist {opened.checklist.version}"
         )
         self.query_one(GateBanner).show(verdict)
-        if not self.query(ListView):
-            await self.mount(self._sections(), after="#gate")
-        else:
-            for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
-                row.show(progress)
+        for row, progress in zip(self.query(SectionRow), verdict.sections, strict=True):
+            row.show(progress)
         self.query_one(ListView).focus()
 
     def on_list_view_selected(self, event: ListView.Selected) -> None:
@@ -102,7 +106,7 @@ class OverviewScreen(WizardScreen):
             self._open(event.item.section_id)
 
     def action_open_section(self) -> None:
-        for sections in self.query(ListView):  # none until the screen has shown once
+        for sections in self.query(ListView):  # none until the screen is composed
             row = sections.highlighted_child
             if isinstance(row, SectionRow):
                 self._open(row.section_id)

@@ -54,12 +54,16 @@ class SessionsScreen(WizardScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(FittedTable)
-        table.fill(COLUMNS, [])
+        # The list's headings while it is read; a resume draws its first frame without them
+        # (its list is read only if the session cannot be opened).
+        if not self.opening:
+            table.fill(COLUMNS, [])
         table.focus()
-        if self.opening:
-            self.call_after_refresh(self._open_first)
 
-    def _open_first(self) -> None:
+    def first_frame_drawn(self) -> None:
+        """The app's first frame is on screen: resume the session this screen is opening."""
+        if not self.opening:
+            return
         self.post_message(EnterSession(self.opening, "resume"))
         self.opening = ""
         # Shown still (the session could not be opened): list the sessions instead.
