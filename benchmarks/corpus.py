@@ -266,6 +266,30 @@ def plant_bearer(rng: random.Random) -> Entry:
     return _one(line, "bearer-token", value)
 
 
+def plant_authorization_header(rng: random.Random) -> Entry:
+    value = rng.choice([uuid4(rng), rng.randbytes(20).hex(), pick(rng, ALNUM, 32)])
+    line = rng.choice(
+        [
+            f"{stamp(rng)} DEBUG http > GET /v1/me Authorization: {value}",
+            f"{stamp(rng)} DEBUG http > PUT /api/use/6 Authorization: Token {value}",
+            f'curl -s -H "X-Api-Token: {value}" https://api.acme.example/v1/orders',
+            f"curl -s --header 'Api-Key: {value}' https://api.acme.example/v1/orders",
+        ]
+    )
+    return _one(line, "authorization-header", value)
+
+
+def plant_secret_comparison(rng: random.Random) -> Entry:
+    value = rng.choice([password(rng), pick(rng, ALNUM, 24)])
+    line = rng.choice(
+        [
+            f'{stamp(rng)} ERROR check failed at auth.js:42: if ("{value}" === apiKey) {{',
+            f"{stamp(rng)} DEBUG trace: login.py:17 if ('{value}' == db_password):",
+        ]
+    )
+    return _one(line, "secret-comparison", value)
+
+
 def _vendor(rule: str, make: Callable[[random.Random], str]) -> Planter:
     def planter(rng: random.Random) -> Entry:
         value = make(rng)
@@ -296,9 +320,10 @@ def plant_email(rng: random.Random) -> Entry:
 
 
 def plant_phone(rng: random.Random) -> Entry:
+    # 555-0100 to 555-0199 are kept for fiction (a suppressed example, not a finding).
     value = rng.choice(
         [
-            f"+1{rng.randint(201, 989)}555{rng.randint(0, 9999):04d}",
+            f"+1{rng.randint(201, 989)}555{rng.randint(200, 9999):04d}",
             f"+447700{rng.randint(0, 999999):06d}",
             f"+4915{rng.randint(10**8, 10**9 - 1)}",
             f"+33{rng.randint(6, 7)}{rng.randint(10**7, 10**8 - 1)}",
@@ -395,6 +420,8 @@ PLANTERS: dict[str, Planter] = {
     "secret-assignment": plant_secret_assignment,
     "jwt": plant_jwt,
     "bearer-token": plant_bearer,
+    "authorization-header": plant_authorization_header,
+    "secret-comparison": plant_secret_comparison,
     "aws-access-key-id": _vendor(
         "aws-access-key-id",
         lambda r: r.choice(["AKIA", "ASIA"]) + pick(r, string.ascii_uppercase + "234567", 16),
@@ -833,10 +860,25 @@ class Sample:
     note: str = ""
 
 
+# The builder writes one file per source (each under its source's licence, SOURCES.md).
+SOURCES = ("gitleaks", "detect-secrets", "trufflehog", "presidio", "own")
+
+
 def load_external(folder: Path = EXTERNAL) -> list[Sample]:
-    """The samples of `scripts/build_scan_corpus.py`, in file order."""
-    with (folder / "samples.jsonl").open(encoding="utf-8") as handle:
-        return [Sample(**json.loads(line)) for line in handle if line.strip()]
+    """The samples of `scripts/build_scan_corpus.py`: each source's file, in `SOURCES` order
+    (any other `samples-*.jsonl` after them), each in file order."""
+    files = sorted(
+        folder.glob("samples-*.jsonl"),
+        key=lambda path: (
+            SOURCES.index(path.stem[8:]) if path.stem[8:] in SOURCES else len(SOURCES),
+            path.name,
+        ),
+    )
+    samples: list[Sample] = []
+    for path in files:
+        with path.open(encoding="utf-8") as handle:
+            samples += [Sample(**json.loads(line)) for line in handle if line.strip()]
+    return samples
 
 
 @dataclass

@@ -1,7 +1,9 @@
 """Build the scanner's external corpus from the labelled examples peers publish with their rules.
 
 Reads snapshots of public repositories (git directories, read with `git show`, so no work tree
-is needed) and writes `tests/data/scan-corpus/samples.jsonl`, one labelled sample a line:
+is needed) and writes one file of labelled samples per source, one sample a line, beside that
+source's licence (`tests/data/scan-corpus/samples-<source>.jsonl`, `LICENSE.<source>`): each
+file holds one source's test inputs only, under that source's licence.
 
 - gitleaks: each rule generator's `tps` and `fps` (cmd/generate/config/rules/*.go). The Go
   expressions that build them (string concatenation, `utils.GenerateSampleSecrets`, random
@@ -18,7 +20,8 @@ Labels are ours, not the peer's: a positive is a value a person would want repor
 placeholder or a documented example (`AKIAIOSFODNN7EXAMPLE`, `ghp_` + 36 `x`, the jwt.io token,
 card networks' test numbers) is labelled `example` — a scanner should report it as
 suppressed, not as a finding and not silently; everything else is `negative`. The peer's own
-verdict is kept beside ours (`peer`). Usage:
+verdict is kept beside ours (`peer`); where ours departs from it by one of the rules in
+`verdict`, the sample's `note` says which. Usage:
 
     python scripts/build_scan_corpus.py --gitleaks DIR --detect-secrets DIR \\
         --trufflehog DIR --presidio DIR [--out tests/data/scan-corpus]
@@ -100,10 +103,11 @@ class Git:
 # --- labels ------------------------------------------------------------------------------------
 
 # Published documentation values: vendors' examples and card networks' and processors' test
-# numbers (Stripe's and Braintree's testing pages), the jwt.io sample token's claims.
+# numbers (Stripe's and Braintree's testing pages), the jwt.io sample token's claims. The AWS
+# example secret key is known by its distinctive start, so that a copy cut short is too.
 DOCUMENTED = (
     "AKIAIOSFODNN7EXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCY",
     "sk_test_4eC39HqLyjWDarjtT1zdp7dc",
     "4111111111111111",
     "4242424242424242",
@@ -121,6 +125,8 @@ DOCUMENTED = (
     "4000056655665556",
     "078-05-1120",
     "219-09-9999",
+    # Azurite's and the Storage Emulator's development account key (devstoreaccount1).
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 )
 # Words and shapes by which a value says it is not real.
 PLACEHOLDER_WORDS = re.compile(
@@ -128,10 +134,36 @@ PLACEHOLDER_WORDS = re.compile(
 )
 TEMPLATE = re.compile(r"[=:]\s*[\"']?<[a-z][a-z0-9 _-]{2,}>")  # key = <your-token>
 VALUE = re.compile(r"[A-Za-z0-9_\-+/.~]{6,}")
-FILLER = re.compile(r"[xX]{8,}|([A-Za-z0-9])\1{15,}")
+# A filler: one character repeated, x's, or the alphabet in order (digits in order are not:
+# account and bank numbers have them, as the IBAN registry's own examples do).
+FILLER = re.compile(r"[xX]{8,}|([A-Za-z0-9])\1{15,}|(?i:abcdefghijklmn)")
 JWT_IO = re.compile(r"eyJzdWIiOiIxMjM0NTY3ODkw")  # {"sub":"1234567890", the jwt.io sample
 # The ICAO 9303 specimens' issuing state, Utopia, exists only in examples.
 MRZ_SPECIMEN = re.compile(r"[PIAC][A-Z<]UTO")
+# An unencrypted private key: a PEM block's header with key material after it.
+PRIVATE_KEY = re.compile(
+    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\\{1,2}[rn]|[\r\n\t ])+"
+    r"[A-Za-z0-9+/=]{64,}"
+)
+# Addresses that stand in for a person in documentation and tests.
+EMAIL = re.compile(r"([A-Za-z0-9._%+-]+)@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+STAND_IN_MAILBOX = re.compile(
+    r"(?i)(?:src|dst|sender|recipient|someone|somebody|nobody|foo|bar|baz|foobar|test"
+    r"|john\.?doe|jane\.?doe|first\.?last|firstname\.?lastname|your[._-]?(?:name|e?mail))"
+    r"|.*(?:fake|dummy).*"
+)
+PHONE_LIKE = re.compile(r"\+?\(?\d[\d ().-]{5,}\d")
+
+
+def nanp_fiction(number: str) -> bool:
+    """A North American number in 555-0100…555-0199, which every area keeps for fiction:
+    10 digits, or 11 with the country code 1 (`+` then anything else is another country)."""
+    digits = re.sub(r"\D", "", number)
+    if len(digits) == 11 and digits[0] == "1":
+        digits = digits[1:]
+    elif number.startswith("+"):
+        return False
+    return len(digits) == 10 and digits[3:6] == "555" and digits[6:8] == "01"
 
 
 def _example_value(value: str) -> bool:
@@ -150,10 +182,40 @@ def is_example(text: str) -> bool:
     )
 
 
-def label(text: str, peer_positive: bool) -> str:
+def verdict(text: str, kind: str, peer_positive: bool, expect: int = 1) -> tuple[str, int, str]:
+    """Our label for a peer's sample, the values a positive holds, and why it departs from the
+    peer's verdict ("" when it does not). The rules, applied to every source alike:
+
+    - a documented example or a placeholder anywhere in the text makes the sample an example;
+    - an e-mail sample whose address stands in for a person (`src@…`, `john.doe@…`, a mailbox
+      that says it is fake) is an example;
+    - a NANP 555-01xx number is an example: a phone sample holding no other number is one, and
+      such numbers do not count among the values a positive holds;
+    - an unencrypted private key block is a positive whatever the peer's detector for another
+      kind said (trufflehog's GCP detector wants a `private_key_id` beside it): every peer's
+      private-key detector reports it.
+    """
+    peer = "positive" if peer_positive else "negative"
     if is_example(text):
-        return "example"
-    return "positive" if peer_positive else "negative"
+        return "example", expect, ""
+    if kind == "email" and any(STAND_IN_MAILBOX.fullmatch(m) for m in EMAIL.findall(text)):
+        return "example", expect, "a stand-in address"
+    numbers = PHONE_LIKE.findall(text) if kind == "phone" else []
+    fiction = sum(nanp_fiction(number) for number in numbers)
+    if fiction:
+        if fiction == len(numbers):
+            return "example", expect, "NANP 555-01xx numbers only (reserved for fiction)"
+        if peer_positive:
+            kept = max(1, expect - fiction)
+            why = "NANP 555-01xx numbers not counted" if kept != expect else ""
+            return peer, kept, why
+    if not peer_positive and PRIVATE_KEY.search(text):
+        return "positive", 1, "holds an unencrypted private key block"
+    return peer, expect, ""
+
+
+def _note(*parts: str) -> str:
+    return "; ".join(part for part in parts if part)
 
 
 # --- random strings matching a regex (gitleaks' secrets.NewSecret) -----------------------------
@@ -623,14 +685,17 @@ def gitleaks_samples(git: Git, rng: random.Random, source: Source) -> list[Sampl
                     source.skipped.append(f"{filename} {name} {var}: not evaluated ({why})")
                     continue
                 for n, value in enumerate(values):
+                    ours, expect, why = verdict(value, kind, peer == "tp")
                     samples.append(
                         Sample(
                             f"gitleaks/{filename}/{name}/{peer}/{n}",
                             "gitleaks",
                             kind,
-                            label(value, peer == "tp"),
+                            ours,
                             peer,
                             value,
+                            expect=expect,
+                            note=why,
                         )
                     )
             for var in (tps_name, fps_name):
@@ -707,7 +772,7 @@ def detect_secrets_samples(git: Git, source: Source) -> list[Sample]:
             if line in seen or not line.strip() or len(line) > 4000:
                 continue
             seen.add(line)
-            note = ""
+            note, peer = "", "tp" if flagged else "fp"
             # detect-secrets leaves these out for one language's quoting rules (C wants double
             # quotes) or token format (npm's legacy UUID tokens); a person would want each
             # reported, so they are positives here.
@@ -716,15 +781,17 @@ def detect_secrets_samples(git: Git, source: Source) -> list[Sample]:
                 or re.search(r"_authToken=[0-9a-f]{8}-", line)
             ):
                 flagged, note = True, "detect-secrets: not flagged for this language or format"
+            ours, expect, why = verdict(line, kind, flagged)
             samples.append(
                 Sample(
                     f"detect-secrets/{filename}/{n}",
                     "detect-secrets",
                     kind,
-                    label(line, flagged),
-                    "tp" if flagged else "fp",
+                    ours,
+                    peer,
                     line,
-                    note=note,
+                    expect=expect,
+                    note=_note(note, why),
                 )
             )
     return samples
@@ -824,16 +891,17 @@ def trufflehog_samples(git: Git, source: Source) -> list[Sample]:
                     continue
                 wanted = len(want or [])
                 value = case["input"]
+                ours, expect, why = verdict(value, kind, wanted > 0, max(1, wanted))
                 samples.append(
                     Sample(
                         f"trufflehog/{rel}/{n}",
                         "trufflehog",
                         kind,
-                        label(value, wanted > 0),
+                        ours,
                         "tp" if wanted else "fp",
                         value,
-                        expect=max(1, wanted),
-                        note=str(case.get("name", "")),
+                        expect=expect,
+                        note=_note(str(case.get("name", "")), why),
                     )
                 )
     return samples
@@ -909,15 +977,17 @@ def presidio_samples(git: Git, source: Source) -> list[Sample]:
                 if value in seen:
                     continue
                 seen.add(value)
+                ours, expect, why = verdict(value, kind, count > 0, max(1, count))
                 samples.append(
                     Sample(
                         f"presidio/{filename}/{len(seen)}",
                         "presidio",
                         kind,
-                        label(value, count > 0),
+                        ours,
                         "tp" if count else "fp",
                         value,
-                        expect=max(1, count),
+                        expect=expect,
+                        note=why,
                     )
                 )
     return samples
@@ -1149,14 +1219,17 @@ def main() -> int:
         samples += build(git, source)
         sources.append(source)
     samples += own_samples(rng)
-    with (out / "samples.jsonl").open("w", encoding="utf-8") as handle:
-        for sample in samples:
-            handle.write(json.dumps(asdict(sample), ensure_ascii=False) + "\n")
+    (out / "samples.jsonl").unlink(missing_ok=True)  # one file for all sources, before the split
+    for name in [*builders, "own"]:
+        with (out / f"samples-{name}.jsonl").open("w", encoding="utf-8") as handle:
+            for sample in samples:
+                if sample.source == name:
+                    handle.write(json.dumps(asdict(sample), ensure_ascii=False) + "\n")
     write_sources(out, sources, samples)
     counts: dict[str, int] = {}
     for sample in samples:
         counts[sample.label] = counts.get(sample.label, 0) + 1
-    print(f"{len(samples)} samples {counts} -> {out / 'samples.jsonl'}")
+    print(f"{len(samples)} samples {counts} -> {out}/samples-*.jsonl")
     for source in sources:
         print(
             f"  {source.name} {source.repo}@{source.commit}: {len(source.read)} files read, "
@@ -1173,8 +1246,35 @@ def write_sources(out: Path, sources: list[Source], samples: list[Sample]) -> No
         "labelled). Each sample is a test input published with a peer's rules; the label is ours",
         "(`positive`: a person would want it reported; `example`: a placeholder or documented",
         "example, to be reported as suppressed; `negative`: neither), the peer's own verdict is",
-        "kept in `peer`. The peers' test inputs are reproduced here for measurement under their",
-        "licences, whose texts follow each source.",
+        "kept in `peer`. Where ours departs from the peer's by one of the builder's rules (its",
+        "`verdict` function: documented examples and placeholders, stand-in addresses, NANP",
+        "555-01xx numbers, unencrypted private keys), the sample's `note` says which.",
+        "",
+        "The peers' test inputs are reproduced here for measurement only. Each source's samples",
+        "are in a file of their own, `samples-<source>.jsonl`, which is under that source's",
+        "licence (its text is `LICENSE.<source>` beside it) and holds nothing from any other",
+        "source; `samples-own.jsonl` is this project's own.",
+        "",
+        "## Labelling rules",
+        "",
+        "Applied to every source alike (`verdict` in the builder):",
+        "",
+        "- a documented example (AWS's `AKIAIOSFODNN7EXAMPLE` and its example secret key, by its",
+        "  start; Stripe's documented test key; card networks' test numbers; the jwt.io sample's",
+        "  claims; Azurite's development account key; ICAO specimens) or a placeholder (a filler:",
+        "  one character repeated, `x`s, the alphabet in order; `your_api_key`, `<token>`,",
+        "  `changeme`, `EXAMPLE` in a value) makes a sample an `example`;",
+        "- an e-mail sample whose address stands in for a person (`src@…`, `john.doe@…`, a",
+        "  mailbox that says it is fake) is an `example`;",
+        "- North American numbers 555-0100 to 555-0199 are kept for fiction in every area: a phone",
+        "  sample holding no other number is an `example`, and such numbers do not count among",
+        "  the values a positive holds (`expect`);",
+        "- an unencrypted private key block (a PEM header with key material after it) is a",
+        "  `positive` whatever a peer's detector for another kind said: trufflehog's GCP detector",
+        "  leaves out a key file without `private_key_id`, but every peer's private-key detector",
+        "  reports the key;",
+        "- detect-secrets leaves out some lines for one language's quoting rules or npm's legacy",
+        "  token format; a person would want each reported, so they are `positive`.",
         "",
     ]
     for source in sources:
@@ -1190,11 +1290,17 @@ def write_sources(out: Path, sources: list[Source], samples: list[Sample]) -> No
         if source.skipped:
             lines += ["Not taken (with why):", "", *[f"- {s}" for s in source.skipped], ""]
         (out / f"LICENSE.{source.name}").write_text(source.licence_text, encoding="utf-8")
-        lines += [f"Licence text: `LICENSE.{source.name}`.", ""]
+        lines += [
+            f"Samples: `samples-{source.name}.jsonl`, under {source.licence}; licence text:",
+            f"`LICENSE.{source.name}`.",
+            "",
+        ]
+    own = [s for s in samples if s.source == "own"]
     lines += [
         "## own",
         "",
-        "Hard negatives (UUIDs, hashes, template and environment references), documentation",
+        f"{len(own)} samples in `samples-own.jsonl`, made by the builder (no text from the peers):",
+        "hard negatives (UUIDs, hashes, template and environment references), documentation",
         "examples and placeholders, and ICAO 9303 machine-readable zones made with valid check",
         "digits (the specimens' state `UTO` marks an example; a wrong check digit a negative).",
         "",

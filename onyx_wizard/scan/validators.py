@@ -179,37 +179,47 @@ def iban_checksum(compact: str) -> bool:
 
 
 def iban(value: bytes) -> int:
-    """An IBAN: its country's exact length and the mod-97 check; trims trailing words."""
+    """An IBAN: its country's exact length and the mod-97 check; trims trailing words.
+
+    Its groups may be parted by spaces or by dashes, not both.
+    """
     text = value.decode("ascii")
     length = IBAN_LENGTHS.get(text[:2])
     if length is None:
         return 0
     count = 0
     for index, char in enumerate(text):
-        if char != " ":
+        if char not in " -":
             count += 1
         if count == length:
             end = index + 1
-            # The value must end here or at a space: never inside a longer word.
-            if end < len(text) and text[end] != " ":
+            # The value must end here or at a separator: never inside a longer word.
+            if end < len(text) and text[end] not in " -":
                 return 0
-            compact = text[:end].replace(" ", "")
+            head = text[:end]
+            compact = head.replace(" ", "").replace("-", "")
+            if end - len(compact) and " " in head and "-" in head:
+                return 0
             return end if iban_checksum(compact) else 0
     return 0
 
 
 def email(value: bytes) -> int:
-    """An e-mail address: RFC 5321 lengths, no empty dot-atoms, and not an image name."""
+    """An e-mail address: RFC 5321 lengths, no empty dot-atoms, not an image name, and a
+    person's (a Google Cloud service account's address names a robot)."""
     local, _, domain = value.rpartition(b"@")
     if not local or len(local) > 64 or len(domain) > 253:
         return 0
     if local.startswith(b".") or local.endswith(b".") or b".." in local:
         return 0
-    tld = domain.rsplit(b".", 1)[-1].lower()
+    domain = domain.lower()
     # `icon@2x.png` and friends (retina asset names) have the shape of an address.
-    if tld in _FILE_EXTENSIONS:
+    if domain.rsplit(b".", 1)[-1] in _FILE_EXTENSIONS or domain.endswith(_ROBOTS):
         return 0
     return len(value)
+
+
+_ROBOTS = b".gserviceaccount.com"
 
 
 _FILE_EXTENSIONS = frozenset(
@@ -218,30 +228,44 @@ _FILE_EXTENSIONS = frozenset(
 
 
 def basic_auth(value: bytes) -> int:
-    """HTTP Basic credentials: base64 of printable `user:password`."""
+    """HTTP Basic credentials: base64 of `user:password`, the user printable.
+
+    The password may be empty (Stripe and others take the API key as the user name) or hold
+    UTF-8; control characters, or a user that is JSON (`{"alg":…`, a JWT sent as Basic), are
+    not credentials.
+    """
     try:
         decoded = base64.b64decode(value + b"=" * (-len(value) % 4), validate=True)
     except binascii.Error:
         return 0
-    _user, sep, password = decoded.partition(b":")
-    if not sep or not password or not decoded.isascii():
+    user, sep, password = decoded.partition(b":")
+    if not sep or not user or not all(32 < byte < 127 for byte in user) or b'"' in user:
         return 0
-    if not all(32 <= byte < 127 for byte in decoded):
+    if any(byte < 32 or byte == 127 for byte in password):
         return 0
     return len(value)
 
 
 def mixed(value: bytes) -> int:
-    """A credential-like value: letters mixed with digits or symbols, or at least 16 long.
+    """A credential-like value: letters mixed with digits or symbols, or at least 16 long,
+    and at least one ASCII letter or digit.
 
-    Rejects words (`password: required`) that log messages put where a value could be.
+    Rejects words (`password: required`) and names made of words (`real_key`, `min-length`)
+    that log messages and code put where a value could be, and runs of punctuation.
     """
+    letters = value.lower() != value.upper()  # bytes: ASCII letters only
+    digits = _DIGIT.search(value) is not None
+    if not letters and not digits:
+        return 0
     if len(value) >= 16:
         return len(value)
-    letters = any(chr(b).isalpha() for b in value)
-    digits = any(48 <= b <= 57 for b in value)
-    symbols = any(not chr(b).isalnum() for b in value)
+    # `_` and `-` join the words of a name; they make no password stronger.
+    symbols = _SYMBOL.search(value) is not None
     return len(value) if letters + digits + symbols >= 2 else 0
+
+
+_DIGIT = re.compile(rb"[0-9]")
+_SYMBOL = re.compile(rb"[^A-Za-z0-9_-]")
 
 
 def _mrz_digit(field: bytes) -> int:
@@ -436,25 +460,71 @@ _NOT_SECRET_WORDS = frozenset(
         b"toggle",
     }
 )
-# Values that refer to a secret kept elsewhere, not the secret: templates and environment reads.
+# Values that refer to a secret kept elsewhere, not the secret: templates, environment reads and
+# a variable's member (`$config.key`, `$this->key`).
 _REFERENCE = re.compile(
-    rb"^(?:\$\{|\$\(|\{\{|%\(|%s|<%|#\{|\$[A-Z_]+$|process\.env|os\.environ|os\.getenv|getenv"
-    rb"|ENV\[|env\(|secrets\.|vault:|!vault|-----BEGIN|[a-z][a-z0-9+.-]*://|/|\[|\*+$|<)",
+    rb"^(?:\$\{|\$\(|\{\{|%\(|%s|<%|#\{|\$[A-Z_]+$|\$[A-Z_][A-Z0-9_]*(?:\.|->|\[)|process\.env"
+    rb"|os\.environ|os\.getenv|getenv|ENV\[|env\(|secrets\.|vault:|!vault|-----BEGIN"
+    rb"|[a-z][a-z0-9+.-]*://|/|\[|\*+$|<)",
     re.IGNORECASE,
 )
 # An unquoted dotted name (`X25519.secret_length`, `Key128Bit;`): code, not a value.
 _CODE_NAME = re.compile(rb"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+;?$")
+# Names, not values: a constant (`ACCESS_TOKEN`, where a template wants the real one), an XML
+# qualified name (`clm5:AgencyIdentificationCodeType`), a key with its operator and no value
+# (`"token = " + token`), or another secret's assignment (`auth: password=…`: the rule of that
+# key looks at it, from the next byte).
+_NAME_VALUE = re.compile(
+    rb"^(?:[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$|[A-Za-z_][\w.-]*:[A-Z][a-z]+(?:[A-Z][a-z]+)+$"
+    rb"|[A-Za-z_][\w.-]*(?:[ \t]+[:=]{1,2}[ \t]*|[:=]{1,2}[ \t]+)$"
+    rb"|[A-Za-z_.-]*(?i:pass|pwd|secret|token|key|auth|cred)[A-Za-z_.-]*=[^=])"
+)
+# Vendors' token prefixes, each with the token's whole format (as its rule in rules.toml has
+# it). A value that starts like a vendor's token but lacks its format is a malformed one (a
+# truncated copy, a test value one character off), which that vendor would refuse: not a
+# credential to report under a context rule (`token = "…"`) either.
+_VENDOR_FORMATS = (
+    (  # Telegram bot token: bot id, `:A`, 34 characters
+        re.compile(rb"^[0-9]+:A"),
+        re.compile(rb"^[0-9]{5,16}:A[A-Za-z0-9_-]{34}$"),
+    ),
+    (  # Slack
+        re.compile(rb"^xox[a-z]-"),
+        re.compile(
+            rb"^(?:(?:xoxe\.)?xox[baprseo]-(?:[0-9]-)?[0-9A-Za-z]{6,}-[A-Za-z0-9-]{8,}"
+            rb"|xox[ar]-(?:[0-9]-)?[0-9]*[A-Za-z][0-9A-Za-z]{7,}"
+            rb"|xoxe-[0-9]-[A-Za-z0-9]{100,}|xoxe\.xox[bp]-[0-9]-[A-Za-z0-9]{100,})$"
+        ),
+    ),
+    (  # Heroku platform key
+        re.compile(rb"^HRKU-"),
+        re.compile(rb"^HRKU-AA[0-9A-Za-z_-]{58}$"),
+    ),
+)
+
+
+def malformed_vendor_token(value: bytes) -> bool:
+    """Whether `value` starts like a vendor's token (`xoxb-`, `HRKU-`) but lacks its format."""
+    if value[:1] not in _VENDOR_FIRST:
+        return False  # the cheap test first: it runs for every context rule's value
+    return any(prefix.match(value) and not whole.match(value) for prefix, whole in _VENDOR_FORMATS)
+
+
+_VENDOR_FIRST = b"0123456789xH"
 
 
 _TYPE_NAMES = frozenset({b"string", b"str", b"var", b"const", b"let", b"val", b"char", b"assign"})
 
 
 def _name_words(key: bytes) -> list[bytes]:
-    names = [
-        name
-        for name in re.findall(rb"[A-Za-z_][A-Za-z0-9_.\-]*", key)
-        if name.lower().rsplit(b".", 1)[-1] not in _TYPE_NAMES
-    ]
+    names = []
+    for name in re.findall(rb"[A-Za-z_][A-Za-z0-9_.\-]*", key):
+        parts = name.split(b".")
+        # A type or a method after the name (`secrete.assign(`) is not part of it.
+        while parts and parts[-1].lower() in _TYPE_NAMES:
+            parts.pop()
+        if parts:
+            names.append(b".".join(parts))
     if not names:
         return []
     return [word.lower() for word in _WORDS.findall(names[-1])]
@@ -475,26 +545,87 @@ def secret_name(key: bytes, password: bool) -> bool:
     )
 
 
+def _says_placeholder(value: bytes) -> bool:
+    """A value a context rule would drop but that says it is a placeholder (`<your-key>`,
+    `changeme`, `npm_xxxxxxxx`): reported as a suppressed example instead. A mask
+    (`[REDACTED]`, `****`) hides a value and is dropped."""
+    return (says_example(value) or _FILLER.search(value) is not None) and not _MASK.match(value)
+
+
+_MASK = re.compile(
+    rb"^[\[<({]?(?:redacted|masked|hidden|removed|filtered|omitted|secret|password|\*+|x+)"
+    rb"[\]>)}]?$",
+    re.IGNORECASE,
+)
+
+
 def assigned_value(key: bytes, value: bytes) -> bool:
-    """Whether the value after a secret's name could be the secret (not a reference, not code)."""
-    if _REFERENCE.search(value):
-        return False
+    """Whether the value after a secret's name could be the secret (not a reference, not code);
+    a placeholder could, to be reported as a suppressed example."""
     quoted = key[-1:] in (b'"', b"'", b"`")
-    if not quoted and key.rstrip(b" \t@").endswith((b"(", b",")):
-        return False  # a call's argument: only a string literal is a value
-    return quoted or not _CODE_NAME.match(value)
+    if _REFERENCE.search(value):
+        pass
+    elif not quoted and key.rstrip(b" \t@").endswith((b"(", b",")):
+        pass  # a call's argument: only a string literal is a value
+    elif quoted or not _CODE_NAME.match(value):
+        return True
+    return _says_placeholder(value)
 
 
 def escaped_end(value: bytes) -> int:
-    """The value up to an escaped line break (`\\n` inside a JSON string), then `mixed`."""
+    """The value up to an escaped line break (`\\n` inside a JSON string), then `mixed`.
+
+    Rejects names where a value would be (`ACCESS_TOKEN`) and malformed vendor tokens; lets
+    placeholders through, to be reported as suppressed examples.
+    """
     for escape in (b"\\n", b"\\r", b"\\t"):
         cut = value.find(escape)
         if cut >= 0:
             value = value[:cut]
     value = value.rstrip(b")]};,")
-    if len(value) > 500 or _REFERENCE.search(value):
+    if len(value) > 500:
         return 0
-    return mixed(value)
+    if _REFERENCE.search(value):
+        # Of references, only a template (`<your-token>`) may say it is a placeholder.
+        template = value[:1] == b"<" and not _MASK.match(value)
+        return len(value) if template and says_example(value) else 0
+    if _NAME_VALUE.match(value) or malformed_vendor_token(value):
+        return 0
+    return mixed(value) or (len(value) if _says_placeholder(value) else 0)
+
+
+def compared(value: bytes) -> int:
+    """A quoted value compared with a secret's name (`"…" == password`, captured from the
+    value to the name): the value's length when the name is a secret's, else 0."""
+    quote = max(value.rfind(b'"'), value.rfind(b"'"))  # the value's closing quote
+    if quote <= 0:
+        return 0
+    name = value[quote + 1 :].strip(b" \t!=")
+    if not (secret_name(name, True) or secret_name(name, False)):
+        return 0
+    return escaped_end(value[:quote])
+
+
+def hashicorp(value: bytes) -> int:
+    """A HashiCorp token, its parts' lengths checked here rather than counted in the regex
+    (counts on broad classes make the automaton large): Terraform `<14>.atlasv1.<60–70>`,
+    Vault `hvs.<90–120>`, `hvb.<138–300>` (longer runs are cut there), legacy `s.<24>` with
+    letters and digits. A placeholder passes, to be reported as a suppressed example."""
+    if value.startswith(b"s."):
+        return letters_and_digits(value) if len(value) == 26 else 0
+    if value.startswith((b"hvs.", b"hvb.")):
+        low, high = (90, 120) if value.startswith(b"hvs.") else (138, 300)
+        return min(len(value), 4 + high) if len(value) >= 4 + low else 0
+    head, _, tail = value.partition(b".atlasv1.")
+    return min(len(value), 23 + 70) if len(head) == 14 and len(tail) >= 60 else 0
+
+
+def letters_and_digits(value: bytes) -> int:
+    """A token holding both letters and digits (not a word, not a number); a placeholder
+    passes, to be reported as a suppressed example."""
+    letters = value.lower() != value.upper()  # bytes: ASCII letters only
+    digits = _DIGIT.search(value) is not None
+    return len(value) if (letters and digits) or placeholder(value) else 0
 
 
 VALIDATORS: dict[str, Validator] = {
@@ -509,6 +640,9 @@ VALIDATORS: dict[str, Validator] = {
     "assigned": escaped_end,
     "phone-national": phone_national,
     "mrz": mrz,
+    "compared": compared,
+    "letters-and-digits": letters_and_digits,
+    "hashicorp": hashicorp,
 }
 KeyCheck = Callable[[bytes, bytes], bool]
 KEY_CHECKS: dict[str, KeyCheck] = {
@@ -517,27 +651,65 @@ KEY_CHECKS: dict[str, KeyCheck] = {
 }
 
 
-# A value that says it is not real: a filler run, a template, a word like EXAMPLE.
+# A value that says it is not real: a filler run, a template, a word like EXAMPLE. The alphabet
+# in order is a filler too; digits in order are not (bank and account numbers have them, as
+# the IBAN registry's own examples do).
 _FILLER = re.compile(
-    rb"[xX]{8,}|\*{6,}|#{6,}|([A-Za-z0-9])\1{15,}|0123456789|123456789|abcdefghijklmn",
+    rb"[xX]{8,}|\*{6,}|#{6,}|([A-Za-z0-9])\1{15,}|abcdefghijklmn",
     re.IGNORECASE,
 )
-_EXAMPLE_WORDS = re.compile(
-    rb"example|placeholder|dummy|changeme|sample|^your[_-]|^<[^>]*>$|^\[[^\]]*\]$",
-    re.IGNORECASE,
-)
+
+
+def says_example(value: bytes) -> bool:
+    """Whether a value says it stands for another: a word like EXAMPLE, `your_…`, a template
+    (`<token>`, `[PASSWORD]`)."""
+    if _EXAMPLE_WORDS.search(value):
+        return True
+    first, last = value[:1], value[-1:]
+    if first == b"<":
+        return last == b">" and b">" not in value[1:-1]
+    return first == b"[" and last == b"]" and b"]" not in value[1:-1]
+
+
+_EXAMPLE_WORDS = re.compile(rb"example|placeholder|dummy|changeme|sample|^your[_-]", re.IGNORECASE)
 
 
 # A documentation domain in an address or a path says nothing of the value around it.
 _DOCUMENTATION_DOMAIN = re.compile(rb"example\.(?:com|org|net)|://|/", re.IGNORECASE)
 
+# Mailboxes that stand in for a person in documentation and tests (`src@…` and `dst@…` in a
+# mail command, `john.doe@…`), or say they are not real (`james.fake@…`).
+_STAND_IN_MAILBOX = re.compile(
+    rb"^(?:src|dst|sender|recipient|someone|somebody|nobody|foo|bar|baz|foobar|test"
+    rb"|john\.?doe|jane\.?doe|first\.?last|firstname\.?lastname|your[._-]?(?:name|e?mail))@"
+    rb"|^[^@]*(?:fake|dummy)[^@]*@",
+    re.IGNORECASE,
+)
+
+
+def nanp_fiction(value: bytes) -> bool:
+    """Whether `value` is a North American number in 555-0100…555-0199, the lines every
+    area keeps for fiction and examples (`(415) 555-0132`, `+1 415 555 0132`)."""
+    if not value or value.translate(None, b"0123456789 +().-"):
+        return False
+    digits = value.translate(None, b" +().-")
+    if value.startswith(b"+"):
+        national = digits[1:] if len(digits) == 11 and digits[:1] == b"1" else b""
+    else:
+        national = digits[1:] if len(digits) == 11 and digits[:1] == b"1" else digits
+    return len(national) == 10 and national[3:6] == b"555" and national[6:8] == b"01"
+
 
 def placeholder(value: bytes) -> str:
     """Why a value looks like a placeholder rather than a real one ("" when it does not)."""
+    if nanp_fiction(value):
+        return "documented example (NANP numbers reserved for fictional use)"
     if _DOCUMENTATION_DOMAIN.search(value):
         return ""
     if _FILLER.search(value):
-        return "placeholder (a filler run of one character)"
-    if _EXAMPLE_WORDS.search(value):
+        return "placeholder (a filler: one character repeated, or the alphabet in order)"
+    if says_example(value):
         return "placeholder (the value says it is an example)"
+    if b"@" in value and _STAND_IN_MAILBOX.search(value):
+        return "placeholder (a stand-in address, not a person's)"
     return ""
