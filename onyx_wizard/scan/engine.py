@@ -171,7 +171,8 @@ def _checker(rule: Rule, rank: int, refine: Refine | None) -> Check:
     rule_id, category, generic = rule.id, rule.category, rule.generic
     shortest, before, after = rule.min_length, rule.not_preceded_by, rule.not_followed_by
     not_after = rule if rule.not_after else None
-    validator, key_check, stopwords = rule.check, rule.key_check, rule.stopwords
+    validator, key_check = rule.check, rule.key_check
+    stopwords = tuple(word.encode() for word in rule.stopwords)
     example_reason, floor = rule.example_reason, rule.entropy
     if generic and refine is None:
         raise ValueError(f"rule {rule_id}: a context rule needs the specific rules")
@@ -431,7 +432,7 @@ def _after_key(rule: Rule, text: bytes, start: int) -> bool:
     return False
 
 
-def _has_stopword(words: Sequence[str], text: bytes, begin: int, end: int) -> bool:
+def _has_stopword(words: Sequence[bytes], text: bytes, begin: int, end: int) -> bool:
     # The key name may begin before the match (`next_page_token=` matches at `_token`).
     around = text[_key_start(text, begin) : end].lower()
-    return any(word.encode() in around for word in words)
+    return any(word in around for word in words)
