@@ -421,7 +421,7 @@ def test_unknown_fault_is_rejected_with_the_valid_names() -> None:
 
 
 def test_the_fault_table_is_complete() -> None:
-    assert len(FAULTS) == 47
+    assert len(FAULTS) == 48
     assert {f.kind for f in FAULTS.values()} == {"server", "profile", "secrets", "files"}
     assert all(f.description and f.probe and f.reason_code.isupper() for f in FAULTS.values())
     assert set(FAULT_CHECKS) | {"webhook-slow"} == set(FAULTS)
