@@ -13,6 +13,7 @@ within 1.5x a bare Textual app's. Usage:
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -130,6 +131,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="onyx-wizard-bench-") as home:
         env = {**os.environ, "ONYX_WIZARD_HOME": home}
+        # An installed package is byte-compiled (pip does it, as for Textual); with
+        # PYTHONDONTWRITEBYTECODE set, every run would compile the wizard's modules afresh.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        compileall.compile_dir(ROOT / "onyx_wizard", quiet=1)
         make_session(env)
         # Warm the file cache and bytecode once so every mode starts alike.
         for mode in ("bare", "sessions", "resume"):
