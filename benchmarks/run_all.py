@@ -65,7 +65,8 @@ RUNS: list[tuple[str, list[str], list[tuple[str, str, str]]]] = [
         ["scan.py", "--runs", "1"],
         [
             ("scan throughput, one core", r"onyx-wizard scan\s+([\d.]+) MB/s", "MB/s"),
-            ("scan vs detect-secrets", r"detect-secrets\s+([\d.]+) MB/s", "MB/s (theirs)"),
+            ("scan vs detect-secrets (speed-up)", r"speed-up: ([\d,.]+)x", "x (> 100)"),
+            ("scan vs gitleaks (speed-up)", r"onyx-wizard speed-up: ([\d.]+)x", "x"),
             ("scan vs ripgrep (time ratio)", r"onyx-wizard / rg time: ([\d.]+)x", "x (< 5)"),
         ],
     ),
