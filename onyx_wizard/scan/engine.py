@@ -82,7 +82,7 @@ class _Entry:
     rank: int
     regexp: Any  # the pattern with its own groups
     values: tuple[int, ...]  # its value groups, alternatives: the first that took part is the value
-    check: Check | None  # the rule's checks of a candidate (see `_checker`)
+    check: Check  # the rule's checks of a candidate (see `_checker`)
 
 
 # A candidate's checks: (text, match start, value start, value end) → the hit, or None.
@@ -151,7 +151,7 @@ class _Union:
         self.set = re2.Set.MatchSet(_options())
         for rule, label, rank, pattern in patterns:
             regexp = re2.compile(pattern, _options())
-            check = _checker(rule, rank, refine) if rule is not None else None
+            check = _checker(rule, rank, refine) if rule is not None else _literal
             groups = tuple(range(1, regexp.groups + 1))
             self.entries.append(_Entry(rule, label, rank, regexp, groups, check))
             free = capture_free(pattern.decode()).encode()
@@ -160,6 +160,11 @@ class _Union:
         if parts:
             self.set.Compile()
         self.regexp = re2.compile(b"|".join(parts), _options()) if parts else None
+
+
+def _literal(text: bytes, begin: int, start: int, end: int) -> Hit | None:
+    """A known secret's literal has no checks: `Matcher.hits` reports it as found."""
+    raise AssertionError("known-secret literals are not checked")  # pragma: no cover
 
 
 def _checker(rule: Rule, rank: int, refine: Refine | None) -> Check:
@@ -354,13 +359,26 @@ def _search(
     if regexp is None:
         return found
     inner_until = -1 if inner else size + 1
-    entries, rules = union.entries, union.set
-    next_match, set_match, anchored = _next, _set_match, _anchored
+    entries, rules, anchored = union.entries, union.set, _anchored
+    find: Callable[..., Any]
+    names: Callable[[bytes], Any]
+    if _next is _next_fast:  # the compiled objects' own methods: no wrapper call per candidate
+        find, names, unanchored = regexp._regexp.Match, rules._set.Match, _UNANCHORED
+    else:  # the public API, behind the same call shapes
+
+        def find(_: Any, text: bytes, pos: int, size: int) -> list[tuple[int, int]]:
+            return [_next(regexp, text, pos, size)]
+
+        def names(piece: bytes) -> list[int]:
+            indexes: list[int] = _set_match(rules, piece, 0, len(piece))
+            return indexes
+
+        unanchored = None
     while pos <= size:
-        begin, end = next_match(regexp, text, pos, size)
+        begin, end = find(unanchored, text, pos, size)[0]
         if begin < 0 or begin >= limit:
             break
-        matched = set_match(rules, text, begin, max(end, begin + _SET_REACH))
+        matched: list[int] = names(text[begin : max(end, begin + _SET_REACH)]) or []
         hit = None
         if len(matched) == 1 and not entries[matched[0]].values:
             # One rule with no groups: its match is the union's.
