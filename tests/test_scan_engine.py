@@ -109,3 +109,16 @@ def test_nested_candidates_stay_linear_and_the_real_one_is_still_found(tmp_path:
     assert (2, "password-assignment") in found
     assert (3, "github-token") in found
     assert (6, "email") in found
+
+
+def test_a_validator_paired_with_a_looser_regex_rejects_rather_than_raises() -> None:
+    rules = parse_rules(
+        """
+[[rule]]
+id = "loose-card"
+category = "pii"
+regex = '''\\bcard:[A-Za-z0-9 -]{13,19}'''
+validator = "card"
+"""
+    )
+    assert Matcher(rules).hits(b"x card:abcd efgh 1234 567 y") == []

@@ -87,8 +87,11 @@ def card_issuer_fits(digits: bytes) -> bool:
 
 
 def _card_number(digits: bytes) -> bool:
-    # The issuer test first: it is cheaper, and rejects most numbers that are not cards.
-    return 13 <= len(digits) <= 19 and card_issuer_fits(digits) and luhn(digits)
+    # The issuer test first: it is cheaper, and rejects most numbers that are not cards. A rule
+    # may pair this validator with a looser regex: anything but digits is no card number.
+    return (
+        13 <= len(digits) <= 19 and digits.isdigit() and card_issuer_fits(digits) and luhn(digits)
+    )
 
 
 def card(value: bytes) -> int:
