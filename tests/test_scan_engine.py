@@ -122,3 +122,14 @@ validator = "card"
 """
     )
     assert Matcher(rules).hits(b"x card:abcd efgh 1234 567 y") == []
+
+
+def test_published_ssn_examples_are_reported_as_suppressed_not_hidden(tmp_path: Path) -> None:
+    path = tmp_path / "w2.log"
+    path.write_text("sample 078-05-1120, ssn=219099999, real 536-22-1937\n", encoding="utf-8")
+    report = scan_paths([path], salt=b"s")
+    assert [finding.rule for finding in report.findings] == ["us-ssn"]
+    assert [(e.rule, e.reason.split(" (")[0]) for e in report.examples] == [
+        ("us-ssn", "documented example"),
+        ("us-ssn-labelled", "documented example"),
+    ]
