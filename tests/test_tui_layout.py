@@ -367,3 +367,37 @@ asyncio.run(main())
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+
+
+async def test_a_passport_in_the_evidence_is_shown_failing_on_the_identity_item() -> None:
+    """The identity-documents probe's verdict, on screen at 80x24: the run screen's detail
+    area gives its whole message, and the item reads failed once the run is closed."""
+    from onyx_wizard.demo import DemoDeployment
+    from onyx_wizard.tui.screens.item import ItemScreen
+    from onyx_wizard.tui.screens.run import RunScreen
+
+    item_id = "privacy-and-security.identity-documents-in-approved-flows"
+    with DemoDeployment(["evidence-holds-passport"]) as deployment:
+        new_session("passport", profile=deployment.profile())
+        app = WizardApp(session="passport")
+        async with app.run_test(size=SMALL) as pilot:
+            app.push_screen(ItemScreen(item_id))
+            await pilot.pause()
+            await pilot.press("r")
+            await pilot.pause()
+            run = app.screen
+            assert isinstance(run, RunScreen) and run.only == [item_id]
+            await app.workers.wait_for_complete()
+            await settle(pilot)
+            result = run.results["identity-documents"]
+            assert result.reason_code == "IDENTITY_DOCUMENT_FOUND"
+            detail = run.query_one("#run-detail", Static)
+            assert seen(detail)
+            assert "machine-readable zone" in one_line(" ".join(lines(detail)))
+            await pilot.press("escape")
+            await settle(pilot)
+            item = app.screen
+            assert isinstance(item, ItemScreen)
+            status = item.query_one("#item-status", Static)
+            assert seen(status)
+            assert "failed" in one_line(" ".join(lines(status)))

@@ -1,16 +1,16 @@
-"""The matching engine: the rules compiled into one RE2 automaton run over large chunks of bytes.
+"""The matching engine: the rules compiled into two RE2 automata run over large chunks of bytes.
 
 RE2 matches in time linear in the input whatever the pattern, so a hostile log line cannot
-stall a scan. The automaton runs over a whole chunk (megabytes) at a time, not line by line,
+stall a scan. Each automaton runs over a whole chunk (megabytes) at a time, not line by line,
 so Python's overhead is paid per chunk and per candidate, never per line. Validators (Luhn, SSN
 ranges, JWT header, entropy floors) run on the candidates alone.
 
 Each candidate takes three steps, each in a small or capture-free automaton:
 
-1. the union of every rule, with its capturing groups made non-capturing, finds where the next
-   candidate starts. Without groups RE2 answers from its DFA alone; asking a large automaton
-   for groups costs tens of microseconds a candidate (measured here: the union with groups
-   ran at 38 MB/s on a typical log, without them at 360 MB/s);
+1. the union of the automaton's rules (see `_group`), with their capturing groups made
+   non-capturing, finds where the next candidate starts. Without groups RE2 answers from its
+   DFA alone; asking a large automaton for groups costs tens of microseconds a candidate
+   (measured here: a union with groups ran at 38 MB/s on a typical log, without at 360 MB/s);
 2. an RE2 set of the same patterns, anchored there, names every rule that matches at that
    start, so each gets its chance in rule-file order (a rejected candidate never hides another
    rule's match);
@@ -19,7 +19,7 @@ Each candidate takes three steps, each in a small or capture-free automaton:
 When every rule at a start is rejected, the search goes on from the next byte, so a match that
 starts inside the rejected one (`secret: "postgres://u:p@h/db"`) is found; a candidate that
 starts inside a rejected one gets no such second search, which keeps a line of nested
-candidates linear. Known secret values, when given, are a second automaton of literal strings,
+candidates linear. Known secret values, when given, are one more automaton, of literal strings,
 so no other match can hide one.
 """
 
@@ -64,7 +64,7 @@ class Hit:
     end: int
     rule: str
     category: Category
-    begin: int = -1  # the whole match (key name included)
+    begin: int = -1  # the whole match (for key=value rules, from the key's keyword)
     rank: int = 0  # the rule's place in the rule file: the earlier wins a tie
     example: str = ""  # why the value is a placeholder or documented example (then no finding)
 
@@ -250,7 +250,6 @@ def secret_items(secrets: Mapping[str, str] | Iterable[str]) -> list[tuple[str, 
 class _Automata:
     rules: tuple[Rule, ...]
     groups: tuple[_Union, ...]  # each searched on its own (see `_group`)
-    specific: _Union  # names what a context rule (Bearer …, key=…) holds
 
 
 def _rule_patterns(ranked: Iterable[tuple[int, Rule]]) -> list[tuple[Rule | None, str, int, bytes]]:
@@ -292,7 +291,6 @@ def _automata(rules: tuple[Rule, ...], wanted: frozenset[Category]) -> _Automata
     return _Automata(
         rules=tuple(rule for _, rule in ranked),
         groups=tuple(_Union(_rule_patterns(group), refine) for group in groups if group),
-        specific=specific,
     )
 
 

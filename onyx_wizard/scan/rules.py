@@ -31,7 +31,7 @@ class RuleError(OnyxError, ValueError):
 
 @dataclass(frozen=True)
 class Rule:
-    """One detection rule: a prefilter, a regex, and the checks its candidates must pass."""
+    """One detection rule: its keywords, a regex, and the checks its candidates must pass."""
 
     id: str
     category: Category
