@@ -448,7 +448,7 @@ SMALL_PROFILE = Profile(features=["sign-in"])
 
 def small_checklist() -> Checklist:
     evidence = {"description": "a ticket", "kinds": ["reference"]}
-    return Checklist.model_validate(
+    return Checklist.from_data(
         {
             "version": "test",
             "title": "Small",

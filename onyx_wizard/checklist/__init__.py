@@ -1,4 +1,4 @@
-"""The launch checklist as data: the packaged TOML file, its pydantic model, scope catalogue."""
+"""The launch checklist as data: the packaged TOML file, its model, the scope catalogue."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from onyx_wizard.checklist._model import (
     LAUNCH_APPROVAL_SECTION,
     AppliesWhen,
     Checklist,
+    ChecklistError,
     Evidence,
     EvidenceKind,
     Item,
@@ -28,6 +29,7 @@ __all__ = [
     "LAUNCH_APPROVAL_SECTION",
     "AppliesWhen",
     "Checklist",
+    "ChecklistError",
     "Evidence",
     "EvidenceKind",
     "Item",
@@ -52,7 +54,7 @@ def load_checklist() -> Checklist:
     """The packaged checklist, parsed and validated once per process."""
     folder = resources.files(__package__)
     text = folder.joinpath(_DATA_FILE).read_text(encoding="utf-8")
-    return Checklist.model_validate(checklist_data(text, folder.joinpath(_COMPILED_FILE)))
+    return Checklist.from_data(checklist_data(text, folder.joinpath(_COMPILED_FILE)))
 
 
 def checklist_data(text: str, compiled: Traversable) -> dict[str, Any]:
