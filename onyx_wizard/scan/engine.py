@@ -152,7 +152,9 @@ class _Union:
         parts: list[bytes] = []
         self.set = re2.Set.MatchSet(_options())
         for rule, label, rank, pattern in patterns:
-            regexp = re2.compile(pattern, _options())
+            # Each rule's own regex runs anchored on one candidate at a time: RE2's default
+            # memory is enough, and the rules' loading compiled it so already (re2 caches it).
+            regexp = re2.compile(pattern)
             check = _checker(rule, rank, refine) if rule is not None else _literal
             groups = tuple(range(1, regexp.groups + 1))
             self.entries.append(_Entry(rule, label, rank, regexp, groups, check))
