@@ -1,9 +1,10 @@
 """Walking paths and streaming files through the matcher in large chunks, in bounded memory.
 
-Files are read in 4 MiB chunks. Each chunk is searched together with the last 64 KiB of the
-one before (cut at a line start), and a hit belongs to the chunk its value starts in, so a
-value cut by a chunk boundary is still found, exactly once, with its line and column. Memory
-stays at a few chunks whatever the file's size or its longest line.
+Files are read in 4 MiB chunks, each searched where it was read (no copy). The text around a
+boundary between two chunks (the first one's last 64-128 KiB, cut at a line start, and as much
+of the next) is searched as a piece of its own, and a hit belongs to the piece its value starts
+in, so a value cut by a chunk boundary is still found, exactly once, with its line and column.
+Memory stays at a few chunks whatever the file's size or its longest line.
 """
 
 from __future__ import annotations
