@@ -509,14 +509,22 @@ def test_folders_are_walked_without_following_link_loops(tmp_path: Path) -> None
     assert [e.message for e in report.errors] == ["broken symbolic link"]
 
 
+@pytest.mark.parametrize(
+    ("chunk", "overlap"),
+    [
+        (1000, 700),  # chunks too short for a boundary piece: searched behind the tail
+        (4000, 300),  # each boundary searched as a piece of its own, the chunk where it was read
+        (1500, 200),
+    ],
+)
 def test_values_across_chunk_boundaries_are_found_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int, overlap: int
 ) -> None:
     # Tiny chunks make every value cross a boundary somewhere; the answer must not change.
     path, _ = write_corpus(tmp_path, per_rule=2, clean=200)
     whole = scan_paths([path])
-    monkeypatch.setattr(scan_files, "CHUNK_SIZE", 1000)
-    monkeypatch.setattr(scan_files, "OVERLAP", 700)
+    monkeypatch.setattr(scan_files, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(scan_files, "OVERLAP", overlap)
     chunked = scan_paths([path])
 
     def places(report: ScanReport) -> list[tuple[int, int, str]]:

@@ -49,6 +49,8 @@ _KEY_WINDOW = 40
 # Bytes after a candidate's start shown to the set of rules (at least the union's whole match):
 # every rule's shortest match fits in it.
 _SET_REACH = 1024
+# What may stand between a key's name and its value (`id": `, `ts=`).
+_KEY_END = b"\"':= \t"
 _NAME_BYTES = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 # google-re2's own (undocumented) handles on unanchored and anchored search; see `_next`.
 _ANCHOR = getattr(re2, "_Anchor", None)
@@ -150,7 +152,9 @@ class _Union:
         parts: list[bytes] = []
         self.set = re2.Set.MatchSet(_options())
         for rule, label, rank, pattern in patterns:
-            regexp = re2.compile(pattern, _options())
+            # Each rule's own regex runs anchored on one candidate at a time: RE2's default
+            # memory is enough, and the rules' loading compiled it so already (re2 caches it).
+            regexp = re2.compile(pattern)
             check = _checker(rule, rank, refine) if rule is not None else _literal
             groups = tuple(range(1, regexp.groups + 1))
             self.entries.append(_Entry(rule, label, rank, regexp, groups, check))
@@ -160,6 +164,10 @@ class _Union:
         if parts:
             self.set.Compile()
         self.regexp = re2.compile(b"|".join(parts), _options()) if parts else None
+        # Per entry, for the search loop: its check when its match is the union's (no groups).
+        self.plain: list[Check | None] = [
+            None if entry.values else entry.check for entry in self.entries
+        ]
 
 
 def _literal(text: bytes, begin: int, start: int, end: int) -> Hit | None:
@@ -175,7 +183,7 @@ def _checker(rule: Rule, rank: int, refine: Refine | None) -> Check:
     """
     rule_id, category, generic = rule.id, rule.category, rule.generic
     shortest, before, after = rule.min_length, rule.not_preceded_by, rule.not_followed_by
-    not_after = rule if rule.not_after else None
+    after_tails, after_words = rule.after_tails, rule.after_words
     validator, key_check = rule.check, rule.key_check
     stopwords = tuple(word.encode() for word in rule.stopwords)
     example_reason, floor = rule.example_reason, rule.entropy
@@ -189,8 +197,12 @@ def _checker(rule: Rule, rank: int, refine: Refine | None) -> Check:
             return None
         if after and end < len(text) and text[end] in after:
             return None
-        if not_after is not None and _after_key(not_after, text, start):
-            return None
+        if after_tails:
+            # A value right after a `not_after` key name (`trace_id=`): the key's last two
+            # characters first, a cheap test that runs for most card-like numbers.
+            key = text[start - _KEY_WINDOW if start > _KEY_WINDOW else 0 : start].rstrip(_KEY_END)
+            if key[-2:].lower() in after_tails and _after_word(after_words, key.lower()):
+                return None
         value = text[start:end]
         if validator is not None:
             kept = validator(value)
@@ -319,8 +331,10 @@ class Matcher:
         literals.sort(key=lambda item: -len(item[1]))
         self._literals = _Union([(None, label, -1, re2.escape(form)) for label, form in literals])
 
-    def hits(self, text: bytes, own_end: int | None = None) -> list[Hit]:
-        """Validated hits whose match starts before `own_end` (default: anywhere), in order.
+    def hits(self, text: bytes, own_end: int | None = None, start: int = 0) -> list[Hit]:
+        """Validated hits whose match starts in `text[start:own_end]` (default: anywhere), in order.
+
+        The text before `start` is context only (a word boundary, a key's name).
 
         A known secret outranks any pattern hit over the same bytes; pattern hits do not
         overlap: a match starting inside an accepted one is not looked at. Hits of placeholders
@@ -329,9 +343,9 @@ class Matcher:
         limit = len(text) if own_end is None else own_end
         found: list[Hit] = []
         for union in self._groups:
-            found += _search(union, text, 0, len(text), limit, inner=True)
+            found += _search(union, text, start, len(text), limit, inner=True)
         known: list[Hit] = []
-        union, size, pos = self._literals, len(text), 0
+        union, size, pos = self._literals, len(text), start
         while union.regexp is not None and pos <= size:
             begin, end = _next(union.regexp, text, pos, size)
             if begin < 0 or begin >= limit:
@@ -372,15 +386,17 @@ def _search(
             return indexes
 
         unanchored = None
+    plain, reach = union.plain, _SET_REACH
     while pos <= size:
         begin, end = find(unanchored, text, pos, size)[0]
         if begin < 0 or begin >= limit:
             break
-        matched: list[int] = names(text[begin : max(end, begin + _SET_REACH)]) or []
+        far = begin + reach
+        matched: list[int] = names(text[begin : end if end > far else far]) or []
         hit = None
-        if len(matched) == 1 and not entries[matched[0]].values:
+        if len(matched) == 1 and (check := plain[matched[0]]) is not None:
             # One rule with no groups: its match is the union's.
-            hit = entries[matched[0]].check(text, begin, begin, end)
+            hit = check(text, begin, begin, end)
             stop = end
         else:
             for index in sorted(matched):
@@ -434,12 +450,9 @@ def _key_start(text: bytes, begin: int) -> int:
     return first
 
 
-def _after_key(rule: Rule, text: bytes, start: int) -> bool:
-    before = text[max(0, start - _KEY_WINDOW) : start].rstrip(b"\"':= \t")
-    if before[-2:].lower() not in rule.after_tails:
-        return False  # the cheap test first: it runs for most card-like numbers
-    before = before.lower()
-    for word in rule.after_words:
+def _after_word(words: Sequence[bytes], before: bytes) -> bool:
+    """Whether lower-cased `before` ends with one of `words`, as a whole key name."""
+    for word in words:
         # A whole key name (`trace_id`, `span.id`), not the end of a word (`paid`).
         if before.endswith(word) and (
             not word[:1].isalnum() or not before[-len(word) - 1 : -len(word)].isalnum()

@@ -1,9 +1,10 @@
 """Walking paths and streaming files through the matcher in large chunks, in bounded memory.
 
-Files are read in 4 MiB chunks. Each chunk is searched together with the last 64 KiB of the
-one before (cut at a line start), and a hit belongs to the chunk its value starts in, so a
-value cut by a chunk boundary is still found, exactly once, with its line and column. Memory
-stays at a few chunks whatever the file's size or its longest line.
+Files are read in 4 MiB chunks, each searched where it was read (no copy). The text around a
+boundary between two chunks (the first one's last 64-128 KiB, cut at a line start, and as much
+of the next) is searched as a piece of its own, and a hit belongs to the piece its value starts
+in, so a value cut by a chunk boundary is still found, exactly once, with its line and column.
+Memory stays at a few chunks whatever the file's size or its longest line.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import stat
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from onyx_wizard.scan.engine import MIN_SECRET_LENGTH, Matcher
@@ -137,35 +138,20 @@ class _FileScan:
         self.report.files += 1
         findings = self.report.findings
         examples = self.report.examples
-        tail = b""
-        base = 0  # file offset of buf[0]
-        line = 1  # line number at `base`
+        line = 1  # line number at `line_start`
         line_start = 0  # file offset of the start of that line
         reported_to = 0  # end of the last pattern hit reported (the overlap may find it again)
-        while True:
-            if self.cancel is not None and self.cancel.is_set():
-                raise _Cancelled
-            buf = tail + data if tail else data
-            final = not data
-            if final:
-                own = len(buf)
-            else:
-                # Hits whose value starts before `own` belong to this chunk; the rest, and
-                # everything after, is searched again with the next chunk.
-                own = max(0, len(buf) - OVERLAP)
-                newline = buf.rfind(b"\n", max(0, own - OVERLAP), own)
-                if newline >= 0:
-                    own = newline + 1
-            cursor = 0
-            for hit in self.matcher.hits(buf, own) if own else ():
+        for text, pos, own, base in self._segments(data, stream, raw):
+            cursor = pos
+            for hit in self.matcher.hits(text, own, pos):
                 if base + hit.start < reported_to:
                     continue
-                newlines = buf.count(b"\n", cursor, hit.start)
+                newlines = text.count(b"\n", cursor, hit.start)
                 if newlines:
                     line += newlines
-                    line_start = base + buf.rfind(b"\n", cursor, hit.start) + 1
+                    line_start = base + text.rfind(b"\n", cursor, hit.start) + 1
                 cursor = hit.start
-                value = buf[hit.start : hit.end]
+                value = text[hit.start : hit.end]
                 (examples if hit.example else findings).append(
                     Finding(
                         path,
@@ -178,17 +164,60 @@ class _FileScan:
                     )
                 )
                 reported_to = base + hit.end
-            newlines = buf.count(b"\n", cursor, own)
+            newlines = text.count(b"\n", cursor, own)
             if newlines:
                 line += newlines
-                line_start = base + buf.rfind(b"\n", cursor, own) + 1
-            self.report.bytes += own
-            tail = buf[own:]
-            base += own
-            if final:
+                line_start = base + text.rfind(b"\n", cursor, own) + 1
+            self.report.bytes += own - pos
+
+    def _segments(
+        self, data: bytes, stream: io.BufferedIOBase, raw: io.BufferedIOBase
+    ) -> Iterator[tuple[bytes, int, int, int]]:
+        """The file as pieces to search: (text, pos, own, base).
+
+        Hits whose value starts in `text[pos:own]` belong to the piece (`text[0]` is at file
+        offset `base`); the text after `own` is there so that a match starting before it is
+        seen whole, and is searched again as part of the next piece. The pieces' own parts
+        cover the file in order. A chunk is searched where it was read, without a copy: only
+        the text around each boundary between chunks (a few times OVERLAP) is copied into a
+        piece of its own.
+        """
+        base = 0  # file offset of data[0]
+        tail = b""  # the previous chunk's text after its own part (at file offset base - len)
+        while True:
+            if self.cancel is not None and self.cancel.is_set():
+                raise _Cancelled
+            if not data:
+                if tail:
+                    yield tail, 0, len(tail), base - len(tail)
                 return
+            pos = 0
+            if tail:
+                # The boundary's piece: the tail, then this chunk up to a line start past
+                # OVERLAP, and OVERLAP more.
+                head = data.find(b"\n", OVERLAP - 1, 2 * OVERLAP) + 1 or OVERLAP
+                if head + OVERLAP <= len(data):
+                    yield tail + data[: head + OVERLAP], 0, len(tail) + head, base - len(tail)
+                    pos = head
+                else:  # a short chunk: searched with the tail in one piece
+                    data, base = tail + data, base - len(tail)
+                tail = b""
             self.tick(raw.tell())
-            data = stream.read(CHUNK_SIZE)
+            following = stream.read(CHUNK_SIZE)
+            if not following:
+                yield data, pos, len(data), base
+                return
+            # Hits whose value starts before `own` belong to this piece; the rest, and
+            # everything after, is searched again with the next chunk.
+            own = max(0, len(data) - OVERLAP)
+            newline = data.rfind(b"\n", max(0, own - OVERLAP), own)
+            if newline >= 0:
+                own = newline + 1
+            own = max(own, pos)
+            if own > pos:
+                yield data, pos, own, base
+            tail = data[own:]
+            data, base = following, base + len(data)
 
 
 def scan_files(

@@ -6,7 +6,7 @@ import dataclasses
 import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -132,7 +132,7 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
     if any(k != k.lower() or not k for k in (*rule.keywords, *rule.not_after, *rule.stopwords)):
         raise RuleError(f"{where}: keywords, not_after and stopwords must be lower-case words")
     try:
-        re2.compile(rule.regex.encode())
+        groups = re2.compile(rule.regex.encode()).groups
     except re2.error as exc:
         raise RuleError(f"{where}: regex does not compile under RE2 ({exc})") from None
     try:
@@ -141,7 +141,8 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
         raise RuleError(f"{where}: regex does not compile without its groups ({exc})") from None
     if free.groups:
         raise RuleError(f"{where}: a group the engine cannot make non-capturing")
-    if not _groups_are_alternatives(rule.regex):
+    # At most one group takes part in a match, as it must; more groups need a closer look.
+    if groups > 1 and not _groups_are_alternatives(rule.regex):
         raise RuleError(
             f"{where}: capturing groups are the value, so at most one may take part in a "
             "match (alternatives); use (?:…) for the others"
@@ -149,6 +150,7 @@ def _rule(entry: dict[str, Any], index: int) -> Rule:
     return rule
 
 
+@lru_cache(maxsize=512)
 def capture_free(regex: str) -> str:
     """`regex` with every capturing group made non-capturing (`(x)` and `(?P<n>x)` to `(?:x)`)."""
     out: list[str] = []
