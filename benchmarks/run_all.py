@@ -31,6 +31,7 @@ RUNS: list[tuple[str, list[str], list[tuple[str, str, str]]]] = [
             ("sessions list first frame vs bare Textual", r"sessions list.*ratio ([\d.]+)x", "x"),
             ("resume onto an item, first frame vs bare", r"1st frame.*ratio ([\d.]+)x", "x"),
             ("resume onto an item, item shown vs bare", r"item shown.*ratio ([\d.]+)x", "x"),
+            ("resume, item settled (session read) vs bare", r"settled.*ratio ([\d.]+)x", "x"),
         ],
     ),
     (

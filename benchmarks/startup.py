@@ -2,10 +2,12 @@
 
 Each figure is the median of several fresh processes, measured from just before the process is
 spawned. `--help` counts until the process exits; an app counts until Textual's `Ready` event,
-sent when its first frame has been displayed. Resuming onto an item also reports when the item
-itself is on screen (its screen current and refreshed), since its first frame comes before the
-session is read. Targets: --help under 150 ms; the sessions list's and the resume's first frame
-within 1.5x a bare Textual app's. Usage:
+sent when its first frame has been displayed. Resuming onto an item also reports two later
+moments, each when a frame showing it is written: the item on screen (drawn from the checklist,
+its status "reading the session…" and its keys disabled), and the item settled (the session read
+and validated, the status and record shown, the keys answering). Targets: --help under 150 ms;
+the sessions list's first frame, and the resumed item on screen, within 1.5x a bare Textual
+app's first frame. Usage:
 
     .venv/bin/python benchmarks/startup.py [--runs 9]
 """
@@ -48,21 +50,26 @@ else:
     args = {"session": "bench", "start": "resume"} if mode == "resume" else {}
 
 class Timed(Base):
+    _seen = ()
+
     def on_ready(self) -> None:
         print("frame", time.time(), flush=True)
         if mode != "resume":
             self.exit()
+
+    def _display(self, screen, renderable):
+        # Each frame is written here: note the first showing the item, and the first showing
+        # it settled (the session read).
+        super()._display(screen, renderable)
+        if mode != "resume" or type(screen).__name__ != "ItemScreen" or renderable is None:
             return
-        self._waiting = self.set_interval(0.002, self._item_shown)
-
-    def _item_shown(self) -> None:
-        if type(self.screen).__name__ == "ItemScreen":
-            self._waiting.stop()
-            self.screen.call_after_refresh(self._report_item)
-
-    def _report_item(self) -> None:
-        print("item", time.time(), flush=True)
-        self.exit()
+        if "item" not in self._seen:
+            self._seen += ("item",)
+            print("item", time.time(), flush=True)
+        if screen.settled and "settled" not in self._seen:
+            self._seen += ("settled",)
+            print("settled", time.time(), flush=True)
+            self.exit()
 
 Timed(**args).run(headless=True, size=(100, 30))
 """
@@ -80,7 +87,7 @@ def time_help(runs: int) -> float:
 
 
 def time_app(mode: str, runs: int, env: dict[str, str]) -> dict[str, float]:
-    """Median seconds from spawn to each event the child reports ("frame", "item")."""
+    """Median seconds from spawn to each event the child reports ("frame", "item", "settled")."""
     samples: dict[str, list[float]] = {}
     for _ in range(runs):
         start = time.time()
@@ -93,9 +100,9 @@ def time_app(mode: str, runs: int, env: dict[str, str]) -> dict[str, float]:
         )
         for line in out.stdout.splitlines():
             event, _, stamp = line.partition(" ")
-            if event in ("frame", "item"):
+            if event in ("frame", "item", "settled"):
                 samples.setdefault(event, []).append(float(stamp) - start)
-    if mode == "resume" and len(samples.get("item", [])) != runs:
+    if mode == "resume" and len(samples.get("settled", [])) != runs:
         raise SystemExit(f"resume did not reach the item in every run: {samples}")
     return {event: statistics.median(values) for event, values in samples.items()}
 
@@ -156,7 +163,11 @@ def main() -> None:
     )
     print(
         f"wizard, resume onto an item, item shown {resume['item'] * ms:7.1f} ms   "
-        f"ratio {resume['item'] / bare:.2f}x"
+        f"ratio {resume['item'] / bare:.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"wizard, resume, item settled (session)  {resume['settled'] * ms:7.1f} ms   "
+        f"ratio {resume['settled'] / bare:.2f}x"
     )
     print(f"median of {args.runs} runs each, Python {sys.version.split()[0]}")
 

@@ -7,9 +7,12 @@ the platform's user data directory is used.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 APP_NAME = "onyx-wizard"
+# Session names become file names: letters, digits, `.`, `_`, `-`, at most 64.
+SESSION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def data_dir() -> Path:

@@ -37,7 +37,7 @@ from onyx_wizard.tomlfile import read_toml
 from onyx_wizard.tomlmodel import model_from_toml
 
 SCHEMA_VERSION = 1
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_NAME = paths.SESSION_NAME
 
 
 def now() -> datetime:

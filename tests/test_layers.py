@@ -207,7 +207,11 @@ LAYERS = (
           why="they read sessions; a session never reads them"),
     Layer(f"{ROOT}.profile", may_import=pkg("checklist", "errors", "tomlmodel"),
           never=pkg("session"), why="a session holds a profile"),
-    Layer(f"{ROOT}.checklist", may_import=()),
+    Layer(f"{ROOT}.checklist", may_import=(),
+          never=("pydantic",), why="a resumed item is drawn from it before pydantic loads"),
+    Layer(f"{ROOT}.cursor", may_import=pkg("errors", "paths", "tomlfile"),
+          never=("pydantic", *pkg("session")),
+          why="it reads where a session was left before the session model loads"),
     Layer(f"{ROOT}.secrets", may_import=pkg("errors")),
     # The foundation.
     Layer(f"{ROOT}.tomlmodel", may_import=pkg("errors", "tomlfile")),

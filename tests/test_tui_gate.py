@@ -110,6 +110,38 @@ async def test_not_applicable_on_a_required_item_is_refused_before_any_dialog() 
     assert REQUIRED_ITEM not in open_session("acme").session.items
 
 
+async def test_resuming_a_session_open_elsewhere_asks_first_with_no_item_left_unread() -> None:
+    """The item a resume draws before reading the session goes when the session turns out to
+    be open in another wizard: the question is asked over the sessions list, and read-only
+    brings the item back with what the session records."""
+    from onyx_wizard.files import FileLock
+    from onyx_wizard.session import lock_path
+
+    opened = new_session("acme", profile=Profile(features=FEATURES))
+    opened.set_cursor(REQUIRED_ITEM)
+    other = FileLock(lock_path(opened.path, "open"))
+    other.acquire()
+    try:
+        app = WizardApp(session="acme", start="resume")
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, ConfirmDialog)
+            assert [type(s).__name__ for s in app.screen_stack] == [
+                "SessionsScreen",
+                "ConfirmDialog",
+            ]
+            await pilot.click("#no")  # read-only
+            await settle(pilot)
+            item = app.screen
+            assert isinstance(item, ItemScreen) and item.settled and item.item_id == REQUIRED_ITEM
+            assert app.opened is not None and app.opened.read_only
+            status = item.query_one("#item-status", Static)
+            assert on_screen(status) and "Status: ○ pending" in shown_text(status)
+            await pilot.pause(0.2)
+    finally:
+        other.release()
+
+
 async def test_a_waiver_on_a_launch_approval_item_is_refused_before_any_dialog() -> None:
     new_session("acme", profile=Profile(features=FEATURES))
     app = WizardApp(session="acme")

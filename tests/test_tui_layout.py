@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 from conftest import SAMPLE_PROFILE
-from textual import events
 from textual.message import Message
 from textual.pilot import Pilot
 from textual.screen import Screen
@@ -253,26 +252,46 @@ async def test_a_wide_terminal_is_used() -> None:
 # --- resuming ---------------------------------------------------------------------------------
 
 
-async def test_resume_draws_its_first_frame_before_it_reads_the_session() -> None:
+class FrameWatch(WizardApp):
+    """The wizard, noting what each frame written shows of a resumed item."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.item_frames: list[tuple[bool, bool, str, bool]] = []
+
+    def _display(self, screen: Screen[object], renderable: object) -> None:
+        super()._display(screen, renderable)  # type: ignore[arg-type]
+        if renderable is None or not isinstance(screen, ItemScreen) or not screen.is_mounted:
+            return
+        status = one_line(" ".join(lines(screen.query_one("#item-status", Static))))
+        attest = footer_keys(screen).get("Attest")
+        answers = attest is not None and not attest.disabled and not attest.has_class("-disabled")
+        self.item_frames.append((screen.settled, self.opened is not None, status, answers))
+
+
+async def test_resume_draws_the_item_first_and_reads_the_session_after() -> None:
+    """The first frame is the item the session was left on, drawn from the checklist: its
+    status reads as being read and its keys are disabled. The session is opened and checked
+    after that frame; then the status is the gate's and the keys answer."""
     sample_session("later")
-    at_first_frame: list[tuple[str, bool, str]] = []
-    app = WizardApp(session="later", start="resume")
-
-    def watch(message: Message) -> None:
-        if isinstance(message, events.Ready):
-            screen = app.screen
-            hint = str(screen.query_one("#sessions-hint").render()) if screen.is_mounted else ""
-            at_first_frame.append((type(screen).__name__, app.opened is None, hint))
-
-    recorder = Recorder(watch)
+    app = FrameWatch(session="later", start="resume")
+    recorder = Recorder()
     async with app.run_test(size=SMALL, message_hook=recorder) as pilot:
-        await recorder.until(lambda: isinstance(app.screen, ItemScreen))
+        await recorder.until(lambda: any(settled for settled, *_ in app.item_frames))
         await settle(pilot)
-        assert at_first_frame == [("SessionsScreen", True, "Opening session later…")]
+        first = app.item_frames[0]
+        assert first[:2] == (False, False), "the first item frame waits for nothing"
+        assert "allowed origins are correct" in first[2]
+        assert "Status: reading the session…" in first[2]
+        assert not first[3], "the item's keys answer before the session is read"
+        last = app.item_frames[-1]
+        assert last[:2] == (True, True) and last[3]
+        assert "reading the session" not in last[2], last
+        assert "Status: ○ pending · probe has not run yet" in last[2], last
         item = app.screen
         assert isinstance(item, ItemScreen) and item.item_id == ITEM
         assert seen(item.query_one("#item-status"))
-        assert "allowed origins are correct" in str(item.query_one("#item-status").render())
+        assert "Nothing recorded yet" in one_line(" ".join(lines(item.query_one("#item-record"))))
         # The overview below fills in when it is shown, not while the item is being drawn.
         overview = app.screen_stack[-2]
         assert isinstance(overview, OverviewScreen) and not overview.query(SectionRow)
@@ -289,8 +308,33 @@ async def test_resume_draws_its_first_frame_before_it_reads_the_session() -> Non
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, SessionsScreen)
-        assert app.screen.query_one("#sessions", DataTable).row_count == 1
+        await recorder.until(lambda: app.screen.query_one("#sessions", DataTable).row_count == 1)
         assert "New session" in footer_keys(app.screen)
+
+
+async def test_a_resumed_item_whose_session_does_not_validate_is_not_left_on_screen(
+    home: Path,
+) -> None:
+    """The cursor reads, but the file does not validate: the item drawn from the checklist
+    goes, the error is on screen, and the sessions list is read."""
+    sample_session("broken")
+    path = home / "sessions" / "broken.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("schema_version = 1", "schema_version = 99"),
+        encoding="utf-8",
+    )
+    app = FrameWatch(session="broken", start="resume")
+    recorder = Recorder()
+    async with app.run_test(size=SMALL, message_hook=recorder, notifications=True) as pilot:
+        await recorder.until(lambda: isinstance(app.screen, SessionsScreen))
+        table = app.screen.query_one("#sessions", DataTable)
+        await recorder.until(lambda: table.row_count == 1)
+        await settle(pilot)
+        assert app.item_frames and not any(settled for settled, *_ in app.item_frames)
+        assert len(app.screen_stack) == 1 and app.opened is None
+        toasts = [t for t in app.screen.query(Toast) if seen(t)]
+        assert toasts and "schema_version" in one_line(" ".join(lines(toasts[0])))
+        assert "cannot be read" in one_line(" ".join(lines(table)))
 
 
 async def test_resume_of_a_missing_session_lists_the_sessions() -> None:
@@ -339,21 +383,32 @@ NOT_FOR_RESUMING = (
 
 
 def test_resuming_onto_an_item_loads_only_what_the_item_shows() -> None:
-    """Resume draws the item without importing what only a key press would need."""
+    """Resume draws the item without importing what only a key press would need, and its
+    first frame is drawn before the session model (and pydantic) is even imported."""
     sample_session("later")
     code = f"""
 import asyncio, sys
 from onyx_wizard.tui.app import WizardApp
+from onyx_wizard.tui.screens.item import ItemScreen
+
+first = []
+
+class Watched(WizardApp):
+    def _display(self, screen, renderable):
+        super()._display(screen, renderable)
+        if renderable is not None and isinstance(screen, ItemScreen) and not first:
+            first.append([m for m in ("pydantic", "onyx_wizard.session") if m in sys.modules])
 
 async def main():
-    app = WizardApp(session="later", start="resume")
+    app = Watched(session="later", start="resume")
     arrived = asyncio.Event()
     async with app.run_test(size=(80, 24), message_hook=lambda m: arrived.set()) as pilot:
-        while type(app.screen).__name__ != "ItemScreen":
+        while not (isinstance(app.screen, ItemScreen) and app.screen.settled):
             arrived.clear()
             await asyncio.wait_for(arrived.wait(), 30)
         await pilot.pause()
         assert "allowed origins" in str(app.screen.query_one("#item-status").render())
+    print(first[0])
     print([m for m in {NOT_FOR_RESUMING!r} if m in sys.modules])
 
 asyncio.run(main())
@@ -366,7 +421,9 @@ asyncio.run(main())
         cwd=Path(__file__).parent.parent,
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]", done.stdout
+    at_first_frame, at_the_end = done.stdout.strip().splitlines()[-2:]
+    assert at_first_frame == "[]", done.stdout
+    assert at_the_end == "[]", done.stdout
 
 
 async def test_a_passport_in_the_evidence_is_shown_failing_on_the_identity_item() -> None:

@@ -30,6 +30,7 @@ from onyx_wizard.tui.messages import (
 if TYPE_CHECKING:
     from onyx_wizard.files import FileLock
     from onyx_wizard.session import OpenSession
+    from onyx_wizard.tui.screens.item import ItemScreen
 
 
 class WizardApp(App[int]):
@@ -84,14 +85,20 @@ class WizardApp(App[int]):
             self.screen.first_frame_drawn()
 
     def on_mount(self) -> None:
-        if self._start_session and self._start != "resume":
+        if self._start_session and self._start == "resume":
+            # The first frame is the item the session was left on, when the file says which;
+            # otherwise the sessions screen says what it opens, and opens it after that frame.
+            self._draw_left_item(self._start_session)
+        elif self._start_session:
             self.open(self._start_session, self._start)
         if self._notice:
             self.notify(self._notice, timeout=12)
 
-    def open(self, name: str, start: str = "overview") -> bool:
+    def open(self, name: str, start: str = "overview", drawn: ItemScreen | None = None) -> bool:
         """Open a session and show its overview (and the profile or last item, if asked).
 
+        `drawn` is the item a resume drew before the session was read: it is kept, and shows
+        the session's record, when the session opens here and was left on that item.
         A session open in another wizard is offered read-only, or opened once that one closes.
         """
         from onyx_wizard.session import SessionError, open_session
@@ -99,13 +106,67 @@ class WizardApp(App[int]):
         try:
             opened = open_session(name)
         except SessionError as exc:
+            self._back_to_sessions()
             self.notify(str(exc), title="Cannot open session", severity="error", timeout=15)
             return False
         if not self._hold(opened):
+            self._back_to_sessions()
             self._ask_read_only_or_wait(opened, start)
             return False
+        if (
+            drawn is not None
+            and drawn in self.screen_stack
+            and start == "resume"
+            and opened.session.cursor == drawn.item_id
+        ):
+            self.opened = opened
+            self.saved_at = opened.session.updated_at
+            drawn.settle()
+            return True
         self._show(opened, start)
         return True
+
+    def _draw_left_item(self, name: str) -> bool:
+        """Resuming: draw the item the session was left on at once, from the checklist alone,
+        its status shown as being read; the session is opened and checked once that frame is
+        on screen (`ItemScreen` asks). False when the file does not say where it was left."""
+        from onyx_wizard.checklist import load_checklist
+        from onyx_wizard.cursor import left_at
+        from onyx_wizard.tui.screens.item import ItemScreen
+        from onyx_wizard.tui.screens.overview import OverviewScreen
+
+        item_id = left_at(name)
+        checklist = load_checklist()
+        try:
+            checklist.item(item_id or "")
+        except KeyError:
+            return False
+        assert item_id is not None
+        self._back_to_sessions(reload=False)
+        self.push_screen(OverviewScreen())
+        self.push_screen(
+            ItemScreen(
+                item_id,
+                drawn_from=checklist,
+                # Run by the app, not the item: a dialog the opening asks (the session is
+                # open elsewhere) answers to the app, which outlives the item.
+                when_drawn=lambda screen: self.call_later(self.open, name, "resume", screen),
+            )
+        )
+        return True
+
+    def _back_to_sessions(self, reload: bool = True) -> None:
+        """Show the sessions list again (after a session could not be opened, its list read
+        afresh), dropping any screen a resume drew before reading the session."""
+        from onyx_wizard.tui.screens.sessions import SessionsScreen
+
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        bottom = self.screen_stack[0]
+        if isinstance(bottom, SessionsScreen):
+            bottom.opening = ""  # the list is read when the screen is next shown
+            if reload:
+                bottom.action_reload()
 
     def _hold(self, opened: OpenSession) -> bool:
         """Take the session's open lock (one wizard changes a session at a time)."""
@@ -252,6 +313,8 @@ class WizardApp(App[int]):
     # --- navigation: what the screens ask for --------------------------------------------------
 
     def on_enter_session(self, message: EnterSession) -> None:
+        if message.start == "resume" and self._draw_left_item(message.name):
+            return
         self.open(message.name, message.start)
 
     def on_open_section(self, message: OpenSection) -> None:

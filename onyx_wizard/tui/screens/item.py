@@ -6,20 +6,24 @@ the next or previous item of the checklist.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.markup import escape
 from textual.widgets import Collapsible, Static
 
-from onyx_wizard.checklist import Item, Method
-from onyx_wizard.gate import evaluate
-from onyx_wizard.report.evidence import describe_all
-from onyx_wizard.report.looks import outcome_icon
-from onyx_wizard.session import ItemRecord, RecordedStatus
+from onyx_wizard.checklist import Checklist, Item, Method, Section
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import RunProbes
-from onyx_wizard.tui.status import status_markup
+
+if TYPE_CHECKING:
+    from onyx_wizard.session import ItemRecord
+
+# What the session records (and the gate, which reads it) is imported when the item is first
+# shown with its session: a resumed item is drawn from the checklist before that.
 
 
 class ItemScreen(WizardScreen):
@@ -42,9 +46,40 @@ class ItemScreen(WizardScreen):
         Binding("escape", "back", "Back", id="item.back"),
     ]
 
-    def __init__(self, item_id: str) -> None:
+    # The item's own keys: none answers until the session is read.
+    _ITEM_ACTIONS = frozenset(
+        ("attest", "waive", "not_applicable", "clear", "run_probes", "next", "previous", "back")
+    )
+
+    def __init__(
+        self,
+        item_id: str,
+        drawn_from: Checklist | None = None,
+        when_drawn: Callable[[ItemScreen], object] | None = None,
+    ) -> None:
+        """`drawn_from`: resuming, the item is drawn from this checklist at once, its status
+        shown as being read, and `when_drawn` is called once that frame is on screen; the
+        screen shows the session's record when `settle` is called."""
         super().__init__()
         self.item_id = item_id
+        self._drawn_from = drawn_from
+        self._when_drawn = when_drawn
+
+    @property
+    def settled(self) -> bool:
+        """Whether the screen shows the open session's record (not only the checklist)."""
+        return self._drawn_from is None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Until the session is read, the item's keys are shown disabled.
+        return self.settled or action not in self._ITEM_ACTIONS
+
+    def settle(self) -> None:
+        """The session is open: show what it records for the item, and answer the keys."""
+        self._drawn_from = None
+        if self.is_attached:
+            self.show(self.item_id)
+            self.refresh_bindings()
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="item-heading", classes="screen-title")
@@ -55,7 +90,13 @@ class ItemScreen(WizardScreen):
             yield Static("", id="item-record")
 
     def on_screen_resume(self) -> None:
-        self.show(self.item_id)
+        if self._drawn_from is not None:
+            self._draw(self._drawn_from, "[dim]reading the session…[/dim]")
+            if self._when_drawn is not None:
+                self.call_after_refresh(self._when_drawn, self)
+                self._when_drawn = None
+        else:
+            self.show(self.item_id)
 
     @property
     def item(self) -> Item:
@@ -63,29 +104,39 @@ class ItemScreen(WizardScreen):
 
     def show(self, item_id: str) -> None:
         """Show an item (and remember it as where the operator is)."""
+        from onyx_wizard.gate import evaluate
+        from onyx_wizard.tui.status import status_markup
+
         self.item_id = item_id
         opened = self.opened
         self.wizard.apply(lambda: opened.set_cursor(item_id))
-        item = self.item
-        section = opened.checklist.section_of(item_id)
-        index = [i.id for i in section.items].index(item_id) + 1
         state = evaluate(opened.session, opened.checklist).states[item_id]
+        reason = f"  ·  {escape(state.reason)}" if state.reason else ""
+        item = self._draw(opened.checklist, status_markup(state.status, label=state.label) + reason)
+        self._show_probes(item)
+        record = opened.session.record(item_id)
+        self.query_one("#item-record", Static).update(self._recorded(item, record))
+
+    def _draw(self, checklist: Checklist, status: str) -> Item:
+        """What the checklist says of the item, and `status` (markup) under its title."""
+        item = checklist.item(self.item_id)
+        section = checklist.section_of(self.item_id)
+        index = [i.id for i in section.items].index(self.item_id) + 1
         self.query_one("#item-heading", Static).update(
             f"{escape(section.title)} · item {index} of {len(section.items)}"
         )
-        reason = f"  ·  {escape(state.reason)}" if state.reason else ""
-        shown = status_markup(state.status, label=state.label)
         self.query_one("#item-status", Static).update(
-            f"[b]{escape(item.title)}[/b]\nStatus: {shown}{reason}"
+            f"[b]{escape(item.title)}[/b]\nStatus: {status}"
         )
-        record = opened.session.record(item_id)
-        self.query_one("#item-detail", Static).update(self._detail(item))
-        self._show_probes(item)
-        self.query_one("#item-record", Static).update(self._recorded(item, record))
+        self.query_one("#item-detail", Static).update(self._detail(item, section))
         self.query_one("#item-body", VerticalScroll).scroll_home(animate=False)
+        return item
 
     def _show_probes(self, item: Item) -> None:
         """One collapsible panel per probe: outcome and message, evidence inside."""
+        from onyx_wizard.report.evidence import describe_all
+        from onyx_wizard.report.looks import outcome_icon
+
         box = self.query_one("#probe-results", Vertical)
         box.remove_children()
         if not item.method.needs_probe:
@@ -112,8 +163,8 @@ class ItemScreen(WizardScreen):
             )
         box.mount_all(panels)
 
-    def _detail(self, item: Item) -> str:
-        section = self.opened.checklist.section_of(item.id)
+    @classmethod
+    def _detail(cls, item: Item, section: Section) -> str:
         parts = [
             "[b]Source[/b]",
             escape(f"{section.title} — {section.intro} {item.title}".replace("  ", " ")),
@@ -125,7 +176,7 @@ class ItemScreen(WizardScreen):
             escape(item.evidence.description),
             "",
             "[b]How it is satisfied[/b]",
-            escape(self._method(item)),
+            escape(cls._method(item)),
         ]
         return "\n".join(parts)
 
@@ -155,6 +206,8 @@ class ItemScreen(WizardScreen):
 
     @staticmethod
     def _record(record: ItemRecord) -> list[str]:
+        from onyx_wizard.session import RecordedStatus
+
         if record.status is RecordedStatus.PENDING or record.at is None:
             return ["  Nothing recorded yet."]
         stamp = record.at.astimezone().strftime("%Y-%m-%d %H:%M")
@@ -238,6 +291,7 @@ class ItemScreen(WizardScreen):
         self.app.push_screen(dialog, self._after_dialog)
 
     def action_clear(self) -> None:
+        from onyx_wizard.session import RecordedStatus
         from onyx_wizard.tui.dialogs import ConfirmDialog
 
         opened, item_id = self.opened, self.item_id

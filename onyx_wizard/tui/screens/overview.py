@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import Label, ListItem, ListView, ProgressBar, Static
 
-from onyx_wizard.gate import SectionProgress, evaluate
-from onyx_wizard.report.looks import section_counts
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import EditProfile, OpenItem, OpenSection, RunProbes, ShowReview
 from onyx_wizard.tui.widgets import GateBanner
+
+if TYPE_CHECKING:
+    from onyx_wizard.gate import SectionProgress
+
+# The gate (and the session model it reads) is imported when the overview is first shown: a
+# resumed item stacks this screen under it before the session is read.
 
 
 class SectionRow(ListItem):
@@ -33,6 +39,8 @@ class SectionRow(ListItem):
         self.show(self.progress)
 
     def show(self, progress: SectionProgress) -> None:
+        from onyx_wizard.report.looks import section_counts
+
         self.progress = p = progress
         bars = self.query(ProgressBar)
         if not bars:  # mounted as the app closes, before its children were composed
@@ -76,18 +84,22 @@ class OverviewScreen(WizardScreen):
         yield self._sections()
 
     def _sections(self) -> ListView:
+        from onyx_wizard.gate import evaluate
+
         verdict = evaluate(self.opened.session, self.opened.checklist)
         return ListView(*[SectionRow(p) for p in verdict.sections], id="sections")
 
     async def on_screen_resume(self) -> None:
-        if not self.is_active:
-            return
+        if not self.is_active or self.wizard.opened is None:
+            return  # under a resumed item whose session could not be opened: being popped
         if not self.query(GateBanner):  # stacked under a resumed item until now
             await self.recompose()
             self.show_saved()
         await self.refresh_view()
 
     async def refresh_view(self) -> None:
+        from onyx_wizard.gate import evaluate
+
         opened = self.opened
         profile = opened.session.profile
         verdict = evaluate(opened.session, opened.checklist)
@@ -124,6 +136,8 @@ class OverviewScreen(WizardScreen):
         self.post_message(ShowReview())
 
     def action_next_pending(self) -> None:
+        from onyx_wizard.gate import evaluate
+
         verdict = evaluate(self.opened.session, self.opened.checklist)
         if not verdict.blockers:
             self.notify("Nothing blocks launch.", title="All done")

@@ -64,10 +64,10 @@ class SessionsScreen(WizardScreen):
         """The app's first frame is on screen: resume the session this screen is opening."""
         if not self.opening:
             return
+        # The app shows the session, or brings this screen back with its list read afresh
+        # when the session cannot be opened.
         self.post_message(EnterSession(self.opening, "resume"))
         self.opening = ""
-        # Shown still (the session could not be opened): list the sessions instead.
-        self.action_reload()
 
     def on_screen_resume(self) -> None:
         if not self.opening:
