@@ -100,6 +100,7 @@ async def render(out: Path) -> list[Path]:
     from textual.pilot import Pilot
     from textual.widgets import Collapsible
 
+    from onyx_wizard.checklist import load_checklist
     from onyx_wizard.tui.app import WizardApp
     from onyx_wizard.tui.screens.item import ItemScreen
 
@@ -142,6 +143,18 @@ async def render(out: Path) -> list[Path]:
     async with app.run_test(size=SMALL) as pilot:
         app.push_screen(ItemScreen("app-identity.app-ownership-verified"))
         await shot(pilot, "10-item-80x24")
+        # Attesting with no evidence: the dialog stays open and says why, next to the field.
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await shot(pilot, "15-attest-inline-error")
+
+    # A resume's first frame: the item from the checklist, while the session is being read.
+    app = WizardApp()
+    async with app.run_test(size=SMALL) as pilot:
+        item = "app-identity.app-ownership-verified"
+        app.push_screen(ItemScreen(item, drawn_from=load_checklist()))
+        await shot(pilot, "16-resume-first-frame")
 
     # Probes against the sample partner app, with one fault so a failure shows.
     app = WizardApp(session="demo")

@@ -71,8 +71,8 @@ class ItemScreen(WizardScreen):
         return self._drawn_from is None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # Until the session is read, the item's keys are shown disabled.
-        return self.settled or action not in self._ITEM_ACTIONS
+        # Until the session is read, the item's keys are shown, disabled (None).
+        return True if self.settled or action not in self._ITEM_ACTIONS else None
 
     def settle(self) -> None:
         """The session is open: show what it records for the item, and answer the keys."""
