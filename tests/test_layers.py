@@ -209,7 +209,7 @@ LAYERS = (
           never=pkg("session"), why="a session holds a profile"),
     Layer(f"{ROOT}.checklist", may_import=(),
           never=("pydantic",), why="a resumed item is drawn from it before pydantic loads"),
-    Layer(f"{ROOT}.cursor", may_import=pkg("errors", "paths", "tomlfile"),
+    Layer(f"{ROOT}.cursor", may_import=pkg("paths"),
           never=("pydantic", *pkg("session")),
           why="it reads where a session was left before the session model loads"),
     Layer(f"{ROOT}.secrets", may_import=pkg("errors")),
