@@ -48,6 +48,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+
+# Check digits of generated card numbers and MRZ lines, as the benchmark's generator makes them
+# (benchmarks/ is not a package: imported from its folder).
+from corpus import luhn_digit, mrz_digit
+
 try:  # Python's own regex parser, used to generate strings that match a rule's regex
     import re._parser as sre_parse  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - Python < 3.11
@@ -738,9 +744,7 @@ def detect_secrets_samples(git: Git, source: Source) -> list[Sample]:
     samples: list[Sample] = []
     for filename, kind in DETECT_SECRETS_FILES.items():
         path = f"tests/plugins/{filename}"
-        text = git.show(path)
-        source.read.append(path)
-        tree = ast.parse(text)
+        tree = _python_file(git, source, path)
         env: dict[str, Any] = {"base64": base64, "textwrap": textwrap, "randint": lambda a, b: a}
         for node in tree.body:  # module-level constants: COMMON_SECRET, *_TEST_CASES, …
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
@@ -751,13 +755,7 @@ def detect_secrets_samples(git: Git, source: Source) -> list[Sample]:
                             compile(ast.Expression(node.value), path, "eval"), env
                         )
         cases: list[tuple[str, bool]] = []
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not _is_parametrize(node):
-                continue
-            names = node.args[0]
-            if not isinstance(names, ast.Constant) or not isinstance(names.value, str):
-                continue
-            columns = [c.strip() for c in names.value.split(",")]
+        for node, columns in _parametrized(tree):
             try:
                 rows = eval(compile(ast.Expression(node.args[1]), path, "eval"), env)
             except Exception as exc:
@@ -795,6 +793,22 @@ def detect_secrets_samples(git: Git, source: Source) -> list[Sample]:
                 )
             )
     return samples
+
+
+def _python_file(git: Git, source: Source, path: str) -> ast.Module:
+    """A peer's Python test file, parsed (and noted as read)."""
+    source.read.append(path)
+    return ast.parse(git.show(path))
+
+
+def _parametrized(tree: ast.Module) -> Iterator[tuple[ast.Call, list[str]]]:
+    """Each `pytest.mark.parametrize("a, b", rows)` call in the file, with its column names."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not _is_parametrize(node):
+            continue
+        names = node.args[0]
+        if isinstance(names, ast.Constant) and isinstance(names.value, str):
+            yield node, [c.strip() for c in names.value.split(",")]
 
 
 def _is_parametrize(node: ast.Call) -> bool:
@@ -952,17 +966,9 @@ def presidio_samples(git: Git, source: Source) -> list[Sample]:
     samples: list[Sample] = []
     for filename, kind in PRESIDIO_FILES.items():
         path = f"presidio-analyzer/tests/{filename}"
-        text = git.show(path)
-        source.read.append(path)
-        tree = ast.parse(text)
+        tree = _python_file(git, source, path)
         seen: set[str] = set()
-        for node in ast.walk(tree):
-            if not isinstance(node, ast.Call) or not _is_parametrize(node):
-                continue
-            names = node.args[0]
-            if not isinstance(names, ast.Constant) or not isinstance(names.value, str):
-                continue
-            columns = [c.strip() for c in names.value.split(",")]
+        for node, columns in _parametrized(tree):
             if "expected_len" not in columns:
                 continue
             try:
@@ -1131,20 +1137,7 @@ def own_samples(rng: random.Random) -> list[Sample]:
 
 def luhn_complete(partial: str) -> str:
     """`partial` with the Luhn check digit appended."""
-    total = 0
-    for index, char in enumerate(reversed(partial)):
-        n = int(char) * (2 if index % 2 == 0 else 1)
-        total += n - 9 if n > 9 else n
-    return partial + str((10 - total % 10) % 10)
-
-
-def mrz_check(field: str) -> str:
-    """ICAO 9303 part 3 check digit: weights 7, 3, 1; digits, A=10…Z=35, < = 0."""
-    total = 0
-    for i, char in enumerate(field):
-        value = int(char) if char.isdigit() else 0 if char == "<" else ord(char) - 55
-        total += value * (7, 3, 1)[i % 3]
-    return str(total % 10)
+    return partial + luhn_digit(partial)
 
 
 def random_mrz(rng: random.Random, doc: str) -> str:
@@ -1162,23 +1155,23 @@ def random_mrz(rng: random.Random, doc: str) -> str:
         personal = "".ljust(14, "<")
         body = (
             number
-            + mrz_check(number)
+            + mrz_digit(number)
             + state
             + birth
-            + mrz_check(birth)
+            + mrz_digit(birth)
             + sex
             + expiry
-            + mrz_check(expiry)
+            + mrz_digit(expiry)
             + personal
             + "<"
         )
         composite = body[0:10] + body[13:20] + body[21:43]
-        line2 = body + mrz_check(composite)
+        line2 = body + mrz_digit(composite)
         return f"{line1}\n{line2}"
-    line1 = f"I<{state}{number}{mrz_check(number)}".ljust(30, "<")
-    line2 = f"{birth}{mrz_check(birth)}{sex}{expiry}{mrz_check(expiry)}{state}".ljust(29, "<")
+    line1 = f"I<{state}{number}{mrz_digit(number)}".ljust(30, "<")
+    line2 = f"{birth}{mrz_digit(birth)}{sex}{expiry}{mrz_digit(expiry)}{state}".ljust(29, "<")
     composite = line1[5:30] + line2[0:7] + line2[8:15] + line2[18:29]
-    line2 += mrz_check(composite)
+    line2 += mrz_digit(composite)
     line3 = f"{surname}<<{given}".ljust(30, "<")[:30]
     return f"{line1}\n{line2}\n{line3}"
 

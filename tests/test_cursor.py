@@ -39,7 +39,8 @@ def test_what_does_not_say_reads_as_nowhere(home: Path) -> None:
         "not-text": "cursor = 3\n",
         "empty": 'cursor = ""\n',
         "broken": 'cursor = "app-identity.allowed-origins\n',
-        "cut-string": 'note = """\n[not a table]\n"""\ncursor = "a.b"\n',
+        # A head cut inside a string reads as nowhere, never as text the string holds.
+        "cut-string": 'note = """\n[x]\ncursor = "wrong.item"\n"""\ncursor = "a.b"\n',
     }
     for name, text in cases.items():
         (folder / f"{name}.toml").write_text(text, encoding="utf-8")

@@ -263,7 +263,8 @@ class FrameWatch(WizardApp):
         super()._display(screen, renderable)  # type: ignore[arg-type]
         if renderable is None or not isinstance(screen, ItemScreen) or not screen.is_mounted:
             return
-        status = one_line(" ".join(lines(screen.query_one("#item-status", Static))))
+        shown = screen.query_one("#item-status", Static)
+        status = one_line(" ".join(lines(shown))) if seen(shown) else ""
         attest = footer_keys(screen).get("Attest")
         key = "not shown" if attest is None else "enabled"
         if attest is not None and (attest.disabled or attest.has_class("-disabled")):

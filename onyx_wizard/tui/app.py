@@ -116,7 +116,6 @@ class WizardApp(App[int]):
         if (
             drawn is not None
             and drawn in self.screen_stack
-            and start == "resume"
             and opened.session.cursor == drawn.item_id
         ):
             self.opened = opened
@@ -136,12 +135,13 @@ class WizardApp(App[int]):
         from onyx_wizard.tui.screens.overview import OverviewScreen
 
         item_id = left_at(name)
+        if item_id is None:
+            return False
         checklist = load_checklist()
         try:
-            checklist.item(item_id or "")
+            checklist.item(item_id)
         except KeyError:
             return False
-        assert item_id is not None
         self._back_to_sessions(reload=False)
         self.push_screen(OverviewScreen())
         self.push_screen(
