@@ -453,10 +453,11 @@ def test_stop_is_prompt_with_a_slow_webhook_pending() -> None:
 
 def _tampered_callback(d: DemoDeployment, http: httpx.Client) -> httpx.Response:
     state = login(http)[1]["state"]
+    tampered = ("y" if state.startswith("x") else "x") + state[1:]  # never the state itself
     return get(
         http,
         "/onyx/callback",
-        params={"error": "access_denied", "state": "x" + state[1:]},
+        params={"error": "access_denied", "state": tampered},
         headers={"Cookie": f"__Host-acme_state={state}"},
     )
 
