@@ -87,19 +87,36 @@ def verify(state: DemoState, body: bytes, headers: dict[str, str]) -> None:
     entries = headers.get("webhook-signature", "").split(" ")
     if state.has_fault("webhook-no-rotation"):
         entries = entries[:1]
+    # The faulty app first checks the three headers are there, as the library does.
+    required = ("webhook-id", "webhook-timestamp", "webhook-signature")
+    naive = state.has_fault("webhook-500-on-malformed") and all(headers.get(h) for h in required)
     malformed: list[Exception] = []
     for entry in entries:
         try:
+            if naive:
+                _parse_naively(entry)
             state.webhook.verify(body, {**headers, "webhook-signature": entry})
             return
         except WebhookVerificationError:
             continue
         except ValueError as exc:  # binascii.Error, JSON and UTF-8 errors included
             malformed.append(exc)
-    if malformed and state.has_fault("webhook-500-on-malformed"):
+    if malformed and naive:
         # The faulty app catches only the library's own error; the rest escapes as a 500.
         raise malformed[0]
     raise Rejected("webhook verification failed")
+
+
+def _parse_naively(entry: str) -> None:
+    """webhook-500-on-malformed: the app takes each signature apart itself, trusting its shape.
+
+    A header that is not `<version>,<base64>` raises ValueError (binascii.Error included),
+    which the app does not catch. Done here rather than left to the reference library,
+    whose releases differ on it: 1.1 raised ValueError, 1.3 compares the text and raises
+    only its own WebhookVerificationError.
+    """
+    _version, signature = entry.split(",")
+    base64.b64decode(signature, validate=True)
 
 
 def _required_headers(headers: dict[str, str]) -> tuple[str, int, list[str]]:
