@@ -651,7 +651,8 @@ def create_app(case: str = "correct", settings: Settings | None = None) -> FastA
 
     async def verified_event(request: Request) -> Any:
         """The event if the delivery is genuine. The library raises WebhookVerificationError,
-        or ValueError (binascii, JSON, UTF-8) for a malformed header or body."""
+        or ValueError for a body that is not JSON (and, in standardwebhooks 1.1, for a malformed
+        signature header or a body that is not UTF-8)."""
         body = await request.body()  # the raw bytes: what the signature covers
         headers = dict(request.headers)
         if case == "webhook-no-verify":

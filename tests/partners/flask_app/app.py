@@ -641,7 +641,8 @@ def _add_webhooks(app: Flask, case: str, settings: Settings) -> None:
         try:
             return webhook.verify(body, dict(request.headers))
         except (WebhookVerificationError, ValueError):
-            # ValueError: the library's own parsing of a malformed signature header.
+            # ValueError: standardwebhooks 1.1 parses the signature header itself and raises it
+            # for a malformed one (and for a body that is not UTF-8); 1.3 raises only its own error.
             abort(400)
 
     @app.post("/onyx/events")
