@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
@@ -199,9 +200,35 @@ def test_planted_and_tampered_values_keep_the_issued_shape() -> None:
     assert [c.isalnum() for c in planted] == [c.isalnum() for c in issued]
     assert len(value_like("")) >= 32
     assert re.fullmatch(r"[0-9a-f]{32}", value_like("0123456789abcdef" * 2))
-    assert tampered("payload.sig0") == "payload.sigA"
-    assert tampered("abc.") == "abA."
+    assert tampered("payload.sig0") == "payload.sia0"
+    assert tampered("abc.") == "aba."
     assert tampered("...") == "...A"
+    assert tampered("deadbeef--3f2a") == "deadbeef--3f0a"  # hex stays hex
+
+
+@pytest.mark.parametrize("size", [20, 32, 48, 64])  # HMAC-SHA1/256/384/512
+@pytest.mark.parametrize(
+    ("encode", "decode"),
+    [
+        (base64.b64encode, base64.b64decode),
+        (base64.urlsafe_b64encode, base64.urlsafe_b64decode),
+    ],
+)
+@pytest.mark.parametrize("padded", [True, False])
+def test_a_tampered_signature_never_decodes_to_the_signed_bytes(
+    size: int, encode: Any, decode: Any, padded: bool
+) -> None:
+    # A signature whose last base64 character is "A" holds padding bits a lenient decoder
+    # drops: changing that character to "B" left the bytes (and the signature) as they were.
+    for n in range(200):
+        digest = hashlib.sha512(f"{size}.{n}".encode()).digest()[:size]
+        text = encode(digest).decode()
+        sig = text if padded else text.rstrip("=")
+        for value in (f"payload.{sig}", f"s%3Apayload.{sig.replace('=', '%3D')}"):
+            forged = tampered(value)
+            assert forged != value and len(forged) == len(value)
+            tail = forged.rpartition(".")[2].replace("%3D", "=")
+            assert decode(tail + "=" * (-len(tail) % 4)) != digest, (value, forged)
 
 
 def test_jwt_shape_detection() -> None:

@@ -18,7 +18,10 @@ How the probe could still pass a broken app, and what covers it:
   walked as a browser would (corpus `valid.login-hop`, `valid.login-post-form`);
 - an id store that checks the id's format before adopting it: planted values keep that format;
 - a store that crashes on a tampered (well-formed, badly signed) value only: the issued value
-  with one character changed is forged too, besides random values.
+  with one character changed is forged too, besides random values;
+- a store that decodes the signature leniently would not see a change to its last base64
+  character, which may hold only padding bits ("…A" and "…B" decode alike): the character
+  changed is the one before it (`tampered`).
 How a correct app could fail it, and what prevents that:
 - an XSRF-TOKEN cookie without HttpOnly (Angular, Laravel): the CSRF role (corpus
   `valid.xsrf-cookie`);
@@ -233,14 +236,47 @@ def value_like(sample: str) -> str:
     return forged if forged != sample else secrets.token_urlsafe(24)
 
 
+# The characters of a base64 / base64url / hex run: a signature at the end of a cookie value.
+_SIGNATURE_CHARS = frozenset(string.ascii_letters + string.digits + "-_+/")
+
+
+def _alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
 def tampered(value: str) -> str:
-    """`value` with its last letter or digit changed: well-formed, but no longer what was signed."""
-    for index in range(len(value) - 1, -1, -1):
-        char = value[index]
-        if char.isascii() and char.isalnum():
-            swap = "A" if char != "A" else "B"
-            return value[:index] + swap + value[index + 1 :]
-    return value + "A"
+    """`value` with one letter or digit of its signature changed: well-formed, but no longer
+    what was signed.
+
+    The signature is taken to be the run of base64/hex characters at the end (before any `=`
+    padding, raw or as `%3D`). Its *last* character is not changed: in base64 it may carry
+    padding bits that lenient decoders drop (itsdangerous, Python's b64decode), so a signature
+    ending in "A" changed to "B" still decodes to the same bytes. The one before it counts in
+    full in every alphabet. A letter stays a letter of its case and a digit a digit ("a"/"b",
+    "A"/"B", "0"/"1"), so hex stays hex.
+    """
+    end = len(value)
+    while True:
+        if value[:end].endswith("="):
+            end -= 1
+        elif value[:end].upper().endswith("%3D"):
+            end -= 3
+        else:
+            break
+    start = end
+    while start > 0 and value[start - 1] in _SIGNATURE_CHARS:
+        start -= 1
+    run = [i for i in range(start, end) if _alnum(value[i])]
+    if len(run) >= 2:
+        index = run[-2]
+    else:
+        index = next((i for i in range(len(value) - 1, -1, -1) if _alnum(value[i])), -1)
+        if index < 0:
+            return value + "A"
+    char = value[index]
+    first = "0" if char.isdigit() else "a" if char.islower() else "A"
+    swap = first if char != first else chr(ord(first) + 1)
+    return value[:index] + swap + value[index + 1 :]
 
 
 def forgeries(live: Mapping[str, SetCookie]) -> list[tuple[str, str, str]]:
