@@ -29,9 +29,9 @@ RUNS: list[tuple[str, list[str], list[tuple[str, str, str]]]] = [
         [
             ("onyx-wizard --help", r"--help\s+([\d.]+) ms", "ms (target < 150)"),
             ("sessions list first frame vs bare Textual", r"sessions list.*ratio ([\d.]+)x", "x"),
-            ("resume onto an item, first frame vs bare", r"1st frame.*ratio ([\d.]+)x", "x"),
-            ("resume onto an item, item shown vs bare", r"item shown.*ratio ([\d.]+)x", "x"),
-            ("resume, item settled (session read) vs bare", r"settled.*ratio ([\d.]+)x", "x"),
+            ("resume: the item, first frame vs bare", r"its first frame.*ratio ([\d.]+)x", "x"),
+            ("resume: the item settled (session read) vs bare", r"settled.*ratio ([\d.]+)x", "x"),
+            ("resume: Ready event vs bare", r"resume onto an item.*ratio ([\d.]+)x", "x"),
         ],
     ),
     (

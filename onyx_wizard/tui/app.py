@@ -28,6 +28,7 @@ from onyx_wizard.tui.messages import (
 )
 
 if TYPE_CHECKING:
+    from onyx_wizard.checklist import Checklist
     from onyx_wizard.files import FileLock
     from onyx_wizard.session import OpenSession
     from onyx_wizard.tui.screens.item import ItemScreen
@@ -67,14 +68,20 @@ class WizardApp(App[int]):
         self._retry_timer: Timer | None = None
         self._open_lock: FileLock | None = None  # held while a session is open here
         self._waiting: Timer | None = None
+        self._left: tuple[str, Checklist] | None = None  # the item a resume draws first
 
     def get_default_screen(self) -> Screen[None]:
         from onyx_wizard.tui.screens.sessions import SessionsScreen
 
-        # Resuming draws its first frame before the session is read and checked: the sessions
-        # screen says what it opens, then asks for it.
-        resume = self._start_session if self._start == "resume" else None
-        return SessionsScreen(opening=resume or "")
+        # Resuming draws its first frame before the session is read and checked: the item the
+        # session was left on, over a sessions screen composed only if it is shown; or, when
+        # the file does not say, the sessions screen says what it opens, then asks for it.
+        if self._start == "resume" and self._start_session:
+            self._left = self._left_item(self._start_session)
+            if self._left is not None:
+                return SessionsScreen(deferred=True)
+            return SessionsScreen(opening=self._start_session)
+        return SessionsScreen()
 
     def on_ready(self) -> None:
         # Textual sends Ready once the first frame is drawn: a resume reads its session now,
@@ -88,7 +95,8 @@ class WizardApp(App[int]):
         if self._start_session and self._start == "resume":
             # The first frame is the item the session was left on, when the file says which;
             # otherwise the sessions screen says what it opens, and opens it after that frame.
-            self._draw_left_item(self._start_session)
+            if self._left is not None:
+                self._push_left_item(self._start_session, *self._left)
         elif self._start_session:
             self.open(self._start_session, self._start)
         if self._notice:
@@ -129,20 +137,34 @@ class WizardApp(App[int]):
         """Resuming: draw the item the session was left on at once, from the checklist alone,
         its status shown as being read; the session is opened and checked once that frame is
         on screen (`ItemScreen` asks). False when the file does not say where it was left."""
+        left = self._left_item(name)
+        if left is None:
+            return False
+        self._back_to_sessions(reload=False)
+        self._push_left_item(name, *left)
+        return True
+
+    @staticmethod
+    def _left_item(name: str) -> tuple[str, Checklist] | None:
+        """The item the session's file says it was left on, and the checklist to draw it from;
+        None when the file does not say or the checklist has no such item."""
         from onyx_wizard.checklist import load_checklist
         from onyx_wizard.cursor import left_at
-        from onyx_wizard.tui.screens.item import ItemScreen
-        from onyx_wizard.tui.screens.overview import OverviewScreen
 
         item_id = left_at(name)
         if item_id is None:
-            return False
+            return None
         checklist = load_checklist()
         try:
             checklist.item(item_id)
         except KeyError:
-            return False
-        self._back_to_sessions(reload=False)
+            return None
+        return item_id, checklist
+
+    def _push_left_item(self, name: str, item_id: str, checklist: Checklist) -> None:
+        from onyx_wizard.tui.screens.item import ItemScreen
+        from onyx_wizard.tui.screens.overview import OverviewScreen
+
         self.push_screen(OverviewScreen())
         self.push_screen(
             ItemScreen(
@@ -153,7 +175,6 @@ class WizardApp(App[int]):
                 when_drawn=lambda screen: self.call_later(self.open, name, "resume", screen),
             )
         )
-        return True
 
     def _back_to_sessions(self, reload: bool = True) -> None:
         """Show the sessions list again (after a session could not be opened, its list read

@@ -30,7 +30,7 @@ from onyx_wizard.tui.messages import (
     ProbeStarted,
     RunFinished,
 )
-from onyx_wizard.tui.widgets import FittedTable, TableColumn
+from onyx_wizard.tui.table import FittedTable, TableColumn
 
 if TYPE_CHECKING:
     from onyx_wizard.check import SessionRun

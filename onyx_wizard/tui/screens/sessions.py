@@ -8,31 +8,37 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from onyx_wizard.tui.base import WizardScreen
 from onyx_wizard.tui.messages import EnterSession
-from onyx_wizard.tui.widgets import FittedTable, TableColumn
 
 if TYPE_CHECKING:
+    from textual.widgets import DataTable
+
     from onyx_wizard.progress import SessionRow
+    from onyx_wizard.tui.table import TableColumn
 
 
-# The app column takes the width the others leave.
-COLUMNS = [
-    TableColumn("name", "Name"),
-    TableColumn("app", "App", flex=True),
-    TableColumn("environment", "Environment"),
-    TableColumn("progress", "Progress"),
-    TableColumn("saved", "Last saved"),
-]
+def _columns() -> list[TableColumn]:
+    from onyx_wizard.tui.table import TableColumn
+
+    # The app column takes the width the others leave.
+    return [
+        TableColumn("name", "Name"),
+        TableColumn("app", "App", flex=True),
+        TableColumn("environment", "Environment"),
+        TableColumn("progress", "Progress"),
+        TableColumn("saved", "Last saved"),
+    ]
 
 
 class SessionsScreen(WizardScreen):
     """Pick a session to resume, or start a new one.
 
     With `opening`, the screen resumes that session as soon as its first frame is drawn:
-    `onyx-wizard resume` shows something at once and reads the session after.
+    `onyx-wizard resume` shows something at once and reads the session after. With `deferred`,
+    it lies under a resumed item and is composed (its list read) only when first shown.
     """
 
     BINDINGS = [
@@ -41,23 +47,37 @@ class SessionsScreen(WizardScreen):
         Binding("r", "reload", "Reload", id="sessions.reload", tooltip="Read the sessions again"),
     ]
 
-    def __init__(self, opening: str = "") -> None:
+    def __init__(self, opening: str = "", deferred: bool = False) -> None:
         super().__init__()
         self.opening = opening
+        self.deferred = deferred
         self._rows: list[SessionRow] = []
 
+    def compose(self) -> ComposeResult:
+        if not self.deferred:
+            yield from super().compose()
+
     def compose_body(self) -> ComposeResult:
+        from onyx_wizard.tui.table import FittedTable
+
         yield Static("Sessions", classes="screen-title")
         hint = f"Opening session {escape(self.opening)}…" if self.opening else "Reading sessions…"
         yield Static(hint, id="sessions-hint", classes="hint")
         yield FittedTable(id="sessions", wrap=False, min_flex=12)
 
     def on_mount(self) -> None:
+        self._ready_table()
+
+    def _ready_table(self) -> None:
+        if self.deferred:
+            return  # nothing composed yet
+        from onyx_wizard.tui.table import FittedTable
+
         table = self.query_one(FittedTable)
         # The list's headings while it is read; a resume draws its first frame without them
         # (its list is read only if the session cannot be opened).
         if not self.opening:
-            table.fill(COLUMNS, [])
+            table.fill(_columns(), [])
         table.focus()
 
     def first_frame_drawn(self) -> None:
@@ -69,7 +89,14 @@ class SessionsScreen(WizardScreen):
         self.post_message(EnterSession(self.opening, "resume"))
         self.opening = ""
 
-    def on_screen_resume(self) -> None:
+    async def on_screen_resume(self) -> None:
+        if self.deferred:
+            if not self.is_active:
+                return  # still under the resumed item
+            self.deferred = False
+            await self.recompose()
+            self.show_saved()
+            self._ready_table()
         if not self.opening:
             self.action_reload()
 
@@ -79,7 +106,7 @@ class SessionsScreen(WizardScreen):
         self.call_after_refresh(self._read_if_shown)
 
     def _read_if_shown(self) -> None:
-        if self.is_active:
+        if self.is_active and not self.deferred:
             self._read_sessions()
 
     @work(thread=True, exclusive=True, group="sessions")
@@ -101,8 +128,10 @@ class SessionsScreen(WizardScreen):
             }
             for row in rows
         ]
+        from onyx_wizard.tui.table import FittedTable
+
         self.query_one(FittedTable).fill(
-            COLUMNS, [(str(r.path), c) for r, c in zip(rows, cells, strict=True)]
+            _columns(), [(str(r.path), c) for r, c in zip(rows, cells, strict=True)]
         )
         hint = self.query_one("#sessions-hint", Static)
         if rows:
@@ -111,7 +140,12 @@ class SessionsScreen(WizardScreen):
             hint.update("No sessions yet. Press n to start one.")
 
     def action_open(self) -> None:
-        table = self.query_one(DataTable)
+        from textual.widgets import DataTable
+
+        tables = self.query(DataTable)
+        if not tables:
+            return  # not composed yet
+        table = tables.first()
         if not self._rows or not 0 <= table.cursor_row < len(self._rows):
             return
         row = self._rows[table.cursor_row]
